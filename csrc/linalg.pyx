@@ -1,0 +1,125 @@
+# cython: language_level=3
+"""Matrix product kernels (BLAS gemm through scipy.linalg.cython_blas); imports nothing of microtf.
+
+Design:
+- One def wrapper, `matmul`, validates with numpy's C API and dispatches on the dtype number to
+  the fused `_gemm` (no Cython fused def: its runtime dispatch costs microseconds).
+- op(a) @ op(b) is computed by gemm with transpose flags, never with transposed copies, so the
+  backward pass of a matmul (dA = dY @ B^T, dB = A^T @ dY) is two calls without allocations.
+- BLAS is column-major, our arrays are row-major; see `_gemm` for the argument order.
+- Degenerate sizes are handled here, not in BLAS: m == 0 or n == 0 is a no-op, k == 0 gives
+  out = beta * out (reference BLAS also scales C then, but not every BLAS guards lda/ldb >= 1).
+- out must not overlap a or b: gemm reads its inputs while writing C.
+"""
+
+cimport cython
+from cython cimport floating
+from libc.limits cimport INT_MAX
+from scipy.linalg.cython_blas cimport dgemm, sgemm
+
+include "_common.pxi"
+
+
+cdef void _gemm(floating* a, floating* b, floating* c, int m, int n, int k,
+                bint transpose_a, bint transpose_b, floating beta) noexcept nogil:
+    """c (m, n) = op(a) @ op(b) + beta * c, all row-major; m, n, k >= 1.
+
+    A row-major (r, s) array is, byte for byte, the column-major (s, r) matrix: its transpose.
+    So gemm sees C^T (n x m, ldc = n) and we ask it for C^T = op(b)^T @ op(a)^T:
+    b goes first, a second, M = n, N = m, and each flag passes through unchanged, because the
+    column-major view of a stored array is already the transpose of the row-major one.
+    The leading dimension of each stored array is its row length: k or m for a, n or k for b.
+    """
+    cdef char ta = b'T' if transpose_a else b'N'
+    cdef char tb = b'T' if transpose_b else b'N'
+    cdef int lda = m if transpose_a else k
+    cdef int ldb = k if transpose_b else n
+    cdef int ldc = n
+    cdef floating alpha = 1
+    # cython_blas declares every argument as a non-const pointer: pass addresses of locals.
+    if floating is float:
+        sgemm(&tb, &ta, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc)
+    else:
+        dgemm(&tb, &ta, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc)
+
+
+cdef void _scale(floating* c, npy_intp size, floating beta) noexcept nogil:
+    """c *= beta; beta == 0 writes zeros (so NaN or inf in c do not survive, as in gemm)."""
+    cdef npy_intp i
+    if beta == 0:
+        for i in range(size):
+            c[i] = 0
+    elif beta != 1:
+        for i in range(size):
+            c[i] = c[i] * beta
+
+
+cdef void _matmul_any(int t, void* a, void* b, void* c, int m, int n, int k,
+                      bint transpose_a, bint transpose_b, double beta) noexcept nogil:
+    """Dtype dispatch; k == 0 means no products at all: out = beta * out."""
+    if t == cnp.NPY_FLOAT:
+        if k == 0:
+            _scale(<float*>c, <npy_intp>m * n, <float>beta)
+        else:
+            _gemm(<float*>a, <float*>b, <float*>c, m, n, k, transpose_a, transpose_b, <float>beta)
+    else:
+        if k == 0:
+            _scale(<double*>c, <npy_intp>m * n, beta)
+        else:
+            _gemm(<double*>a, <double*>b, <double*>c, m, n, k, transpose_a, transpose_b, beta)
+
+
+cdef inline int _blas_dim(npy_intp d, str what) except -1:
+    if d > INT_MAX:
+        raise ValueError(f"matmul: dimension {what} = {d} does not fit a BLAS int (max {INT_MAX})")
+    return <int>d
+
+
+def matmul(cnp.ndarray a not None, cnp.ndarray b not None, cnp.ndarray out not None,
+           bint transpose_a=False, bint transpose_b=False, double beta=0.0):
+    """out = op(a) @ op(b) + beta * out, where op transposes when its flag is set.
+
+    a     # IN  (m, k), or (k, m) when transpose_a; 2-D, C-contiguous
+    b     # IN  (k, n), or (n, k) when transpose_b; 2-D, C-contiguous
+    out   # OUT (m, n); 2-D, C-contiguous, writeable, sharing no memory with a or b
+    All three float32 or all float64. beta == 0 (default) overwrites out without reading it.
+    Returns None. Raises TypeError on dtypes, ValueError on layout, shapes or overlap.
+    """
+    cdef int t = _float_typenum("matmul", "a", a)
+    _check("matmul", "a", a, t, False)
+    _check("matmul", "b", b, t, False)
+    _check("matmul", "out", out, t, True)
+    if cnp.PyArray_NDIM(a) != 2 or cnp.PyArray_NDIM(b) != 2 or cnp.PyArray_NDIM(out) != 2:
+        raise ValueError(
+            f"matmul: a, b and out must be 2-D, got shapes {_shape(a)}, {_shape(b)}, {_shape(out)}")
+    cdef npy_intp* da = cnp.PyArray_DIMS(a)
+    cdef npy_intp* db = cnp.PyArray_DIMS(b)
+    cdef npy_intp* dc = cnp.PyArray_DIMS(out)
+    cdef npy_intp m = da[1] if transpose_a else da[0]
+    cdef npy_intp k = da[0] if transpose_a else da[1]
+    cdef npy_intp kb = db[1] if transpose_b else db[0]
+    cdef npy_intp n = db[0] if transpose_b else db[1]
+    if k != kb:
+        raise ValueError(
+            f"matmul: inner dimensions differ: a {_shape(a)} (transpose_a={transpose_a}), "
+            f"b {_shape(b)} (transpose_b={transpose_b})")
+    if dc[0] != m or dc[1] != n:
+        raise ValueError(f"matmul: out must have shape ({m}, {n}), got {_shape(out)}")
+    _overlap("matmul", out, "out", a, "a", False)
+    _overlap("matmul", out, "out", b, "b", False)
+    if m == 0 or n == 0:
+        return None
+    cdef int im = _blas_dim(m, "m")
+    cdef int in_ = _blas_dim(n, "n")
+    cdef int ik = _blas_dim(k, "k")
+    cdef void* pa = cnp.PyArray_DATA(a)
+    cdef void* pb = cnp.PyArray_DATA(b)
+    cdef void* pc = cnp.PyArray_DATA(out)
+    # Work, not size, decides: a 1x1 gemm is ~100 ns, as much as a GIL round trip.
+    cdef bint release = <double>m * <double>n * <double>(k if k > 0 else 1) >= NOGIL_MIN
+    if release:
+        with nogil:
+            _matmul_any(t, pa, pb, pc, im, in_, ik, transpose_a, transpose_b, beta)
+    else:
+        _matmul_any(t, pa, pb, pc, im, in_, ik, transpose_a, transpose_b, beta)
+    return None

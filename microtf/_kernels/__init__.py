@@ -1,0 +1,19 @@
+"""Compiled Cython kernels (built from csrc/); re-exports them and imports nothing of microtf.
+
+Every kernel takes caller-allocated C-contiguous float32/float64 arrays, outputs last, and
+returns None. See csrc/*.pyx for the exact contracts.
+"""
+
+try:
+    from microtf._kernels.elementwise import add, sigmoid, sigmoid_backward, sum_rows
+    from microtf._kernels.linalg import matmul
+except ImportError as exc:  # pragma: no cover - depends on the build
+    raise ImportError(
+        "microtf's Cython kernels (microtf._kernels) are not built. From the repository root run\n"
+        "    pip install -e .\n"
+        "or\n"
+        "    python setup.py build_ext --inplace\n"
+        f"(original error: {exc})"
+    ) from exc
+
+__all__ = ["add", "matmul", "sigmoid", "sigmoid_backward", "sum_rows"]
