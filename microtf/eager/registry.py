@@ -1,0 +1,245 @@
+"""The op registry (public API) and the one path every op call takes.
+
+Imports the framework; the tape imports this module and this module reaches the tape's
+thread-local state through `tape_state`, set when microtf.eager.tape is imported.
+
+An op is registered by name with a forward function that works on numpy arrays:
+
+    @register_op("Sigmoid", dtypes=FLOATS)
+    def sigmoid(x):                  # x: ndarray; attributes arrive as keyword arguments
+        return kernels.sigmoid(x)    # an ndarray, or a tuple of them for several outputs
+
+`register_op` returns the public op: it converts its inputs to tensors (Python scalars and numpy
+arrays take the dtype of the first tensor argument, as TensorFlow does), checks dtypes, runs the
+forward, wraps the outputs, and records one entry on every tape that watches an input. The
+gradient, registered under the same name, receives that entry and the output gradients:
+
+    @register_gradient("Sigmoid")
+    def _sigmoid_grad(op, dy):       # op.inputs, op.outputs, op.attrs, op.needs_grad
+        return sigmoid_grad(op.outputs[0], dy)
+"""
+import functools
+
+import numpy as np
+
+from ..framework import dtypes as _dt
+from ..framework.convert import scalar_to_array, to_array
+from ..framework.errors import InvalidArgumentError
+from ..framework.tensor import Tensor, wrap
+from ..framework.variable import Variable
+
+_OPS = {}
+_GRADIENTS = {}
+_NOT_DIFFERENTIABLE = object()
+
+tape_state = None  # microtf.eager.tape._state, set by that module (thread-local tape stack)
+
+
+class OpDef:
+    """What the registry knows of an op: its name, forward, dtype rules and public function."""
+
+    __slots__ = ("name", "forward", "dtypes", "same_dtype", "scalar_error", "function")
+
+    def __init__(self, name, forward, dtypes, same_dtype, scalar_error):
+        self.name = name
+        self.forward = forward
+        self.dtypes = dtypes
+        self.same_dtype = same_dtype
+        self.scalar_error = scalar_error
+        self.function = None
+
+    def __repr__(self):
+        return "<OpDef %s>" % self.name
+
+
+def register_op(name, forward=None, *, dtypes=None, same_dtype=True, scalar_error=TypeError):
+    """Registers `forward(*arrays, **attrs)` as op `name` and returns the public op function.
+
+    dtypes: the dtypes the op accepts (None: any). same_dtype: all inputs must share a dtype
+    (Python scalars and numpy arrays are converted to it). scalar_error: the exception raised
+    when a Python scalar does not fit that dtype (TensorFlow's AddV2 raises
+    InvalidArgumentError, most ops TypeError).
+    """
+    if forward is None:
+        return functools.partial(register_op, name, dtypes=dtypes, same_dtype=same_dtype,
+                                 scalar_error=scalar_error)
+    if name in _OPS:
+        raise ValueError("An op named %r is already registered." % name)
+    opdef = OpDef(name, forward, tuple(dtypes) if dtypes is not None else None, same_dtype,
+                  scalar_error)
+
+    def op(*inputs, name=None, **attrs):
+        tensors = convert_inputs(inputs, opdef)
+        if opdef.dtypes is not None or opdef.same_dtype:
+            check_dtypes(tensors, opdef)
+        out = forward(*[t._value for t in tensors], **attrs)
+        if type(out) is tuple:
+            outputs = tuple(wrap(o) for o in out)
+            result = outputs
+        else:
+            result = wrap(out)
+            outputs = (result,)
+        if tape_state.tapes:
+            record(opdef.name, tensors, outputs, attrs)
+        return result
+
+    functools.update_wrapper(op, forward)
+    op.op_def = opdef
+    opdef.function = op
+    _OPS[name] = opdef
+    return op
+
+
+def register_gradient(name):
+    """Decorator: `fn(op, *output_grads)` returns one gradient per input (None if none)."""
+    def deco(fn):
+        _GRADIENTS[name] = fn
+        return fn
+    return deco
+
+
+def not_differentiable(name):
+    """Declares op `name` as having no gradient: tapes pass None to its inputs."""
+    _GRADIENTS[name] = _NOT_DIFFERENTIABLE
+
+
+no_gradient = not_differentiable
+
+
+def _none_grads(op, *dys):
+    return (None,) * len(op.inputs)
+
+
+def get_gradient(name):
+    fn = _GRADIENTS.get(name)
+    if fn is None:
+        raise LookupError("No gradient defined for operation '%s' (op type: %s). Register one "
+                          "with microtf.register_gradient(%r)." % (name, name, name))
+    return _none_grads if fn is _NOT_DIFFERENTIABLE else fn
+
+
+def get_op(name):
+    return _OPS[name]
+
+
+def registered_ops():
+    return dict(_OPS)
+
+
+def record(op_type, inputs, outputs, attrs):
+    """Offers an executed op to every tape recording on this thread."""
+    for tape in tape_state.tapes:
+        tape._record(op_type, inputs, outputs, attrs)
+
+
+# -- conversion --------------------------------------------------------------------------------
+def read_variable(var):
+    """A Tensor with the variable's current value; tapes see the read (ReadVariableOp)."""
+    t = wrap(var._value, var._dtype)
+    tapes = tape_state.tapes
+    if tapes:
+        for tape in tapes:
+            if tape._watch_accessed and var._trainable:
+                tape._watch_one(var)
+        record("ReadVariableOp", (var,), (t,), None)
+    return t
+
+
+def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
+    """tf.convert_to_tensor: tensors pass through, variables are read, the rest is converted."""
+    if dtype is not None:
+        dtype = _dt.as_dtype(dtype)
+    if isinstance(value, Tensor):
+        t = value
+    elif isinstance(value, Variable):
+        t = read_variable(value)
+    else:
+        if dtype is None and dtype_hint is not None:
+            try:
+                return wrap(*to_array(value, _dt.as_dtype(dtype_hint)))
+            except (TypeError, ValueError):
+                pass
+        return wrap(*to_array(value, dtype))
+    if dtype is not None and t._dtype is not dtype:
+        raise ValueError("Tensor conversion requested dtype %s for Tensor with dtype %s: %r"
+                         % (dtype.name, t._dtype.name, t))
+    return t
+
+
+def _to_peer(x, peer, opdef):
+    """A Python scalar or numpy array converted to the dtype of the op's first tensor."""
+    if isinstance(x, np.ndarray) or isinstance(x, np.generic):
+        if x.dtype.kind in "SUO" or peer is _dt.string:
+            return wrap(*to_array(x))
+        return wrap(np.array(x, dtype=peer._np, order="C"), peer)  # unsafe cast, as TF
+    if isinstance(x, (bool, int, float)):
+        try:
+            return wrap(scalar_to_array(x, peer), peer)
+        except TypeError:
+            if opdef.scalar_error is TypeError:
+                raise
+            return wrap(*to_array(x))  # the dtype check below then raises TF's error
+    if isinstance(x, (list, tuple)):
+        try:
+            return wrap(*to_array(x, peer))
+        except TypeError:
+            pass  # e.g. floats for an int op: convert on their own, the dtype check raises
+    return wrap(*to_array(x))
+
+
+def convert_inputs(inputs, opdef):
+    """Converts an op's inputs to Tensors (Python scalars and numpy arrays take the dtype of the
+    first tensor input when the op wants one dtype); `check_dtypes` then enforces the rules."""
+    peer = None
+    if opdef.same_dtype:
+        for x in inputs:
+            if isinstance(x, (Tensor, Variable)):
+                peer = x._dtype
+                break
+    tensors = []
+    for x in inputs:
+        if type(x) is Tensor:
+            tensors.append(x)
+        elif isinstance(x, Variable):
+            tensors.append(read_variable(x))
+        elif isinstance(x, Tensor):
+            tensors.append(x)
+        elif peer is not None:
+            tensors.append(_to_peer(x, peer, opdef))
+        else:
+            t = wrap(*to_array(x))
+            tensors.append(t)
+            if opdef.same_dtype:
+                peer = t._dtype
+    return tensors
+
+
+def check_dtypes(tensors, opdef):
+    allowed = opdef.dtypes
+    first = tensors[0]._dtype if tensors else None
+    for i, t in enumerate(tensors):
+        d = t._dtype
+        if allowed is not None and d not in allowed:
+            raise InvalidArgumentError(None, opdef.name, dtype_not_allowed(d, allowed, opdef.name))
+        if opdef.same_dtype and d is not first:
+            raise InvalidArgumentError(None, opdef.name, dtype_mismatch(opdef.name, i, first, d))
+
+
+def dtype_mismatch(op_name, index, expected, got):
+    return ("cannot compute %s as input #%d(zero-based) was expected to be a %s tensor but is a "
+            "%s tensor [Op:%s]\nHint: microtf, like TensorFlow, never converts dtypes implicitly; "
+            "use tf.cast(x, tf.%s) on one input (Python ints default to int32, floats to "
+            "float32)." % (op_name, index, expected._short, got._short, op_name, expected.name))
+
+
+def dtype_not_allowed(d, allowed, op_name):
+    names = ", ".join(a._short for a in allowed)
+    hint = ""
+    if d is _dt.float16:
+        hint = ("\nHint: microtf stores float16 but computes in float32 and float64; use "
+                "tf.cast(x, tf.float32).")
+    if d.is_integer or d.is_bool:
+        hint = ("\nHint: %s needs floating-point input; Python ints default to int32, so write "
+                "1.0 instead of 1, or use tf.cast(x, tf.float32)." % op_name)
+    return ("Value for attr 'T' of %s is not in the list of allowed values: %s ; NodeDef: "
+            "{{node %s}} [Op:%s]%s" % (d.name, names, op_name, op_name, hint))

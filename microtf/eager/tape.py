@@ -1,0 +1,393 @@
+"""GradientTape: records ops as data (name, inputs, outputs, attrs) and walks them backward.
+
+Imports the framework and the registry; the ops used to sum gradients are looked up lazily
+(microtf.ops imports this module to record).
+
+Design:
+- Recording is thread-local: `_state.tapes` lists the tapes recording on this thread. An op
+  calls `record` only when that list is non-empty, so ops cost nothing extra without a tape.
+- A tape keeps the tensors it watches (by id) alive; an op is recorded only if one of its inputs
+  is watched, and then its float outputs become watched. Holding the tensors keeps their ids
+  unique for the tape's life.
+- Backward is an iterative loop over the recorded entries in reverse (no recursion), so a chain
+  of 100,000 ops differentiates. Entries hold tensors, tensors never hold entries: no reference
+  cycles, and a non-persistent tape drops everything as soon as `gradient` returns.
+"""
+import enum
+import threading
+import warnings
+
+from ..framework import dtypes
+from ..framework.tensor import Tensor
+from ..framework.variable import Variable
+from . import registry
+
+
+class _State(threading.local):
+    def __init__(self):
+        self.tapes = []
+
+
+_state = _State()
+registry.tape_state = _state
+
+
+class UnconnectedGradients(enum.Enum):
+    NONE = "none"
+    ZERO = "zero"
+
+
+class OpRecord:
+    """One recorded op, handed to gradient functions as `op`."""
+
+    __slots__ = ("type", "inputs", "outputs", "attrs", "needs_grad")
+
+    def __init__(self, op_type, inputs, outputs, attrs):
+        self.type = op_type
+        self.inputs = inputs
+        self.outputs = outputs
+        self.attrs = attrs
+        self.needs_grad = None
+
+    @property
+    def name(self):
+        return self.type
+
+    def get_attr(self, key):
+        return self.attrs[key]
+
+    def __repr__(self):
+        return "<OpRecord %s>" % self.type
+
+
+def _is_differentiable(t):
+    return t._dtype.is_floating
+
+
+class GradientTape:
+    """Records operations for automatic differentiation (tf.GradientTape)."""
+
+    def __init__(self, persistent=False, watch_accessed_variables=True):
+        self._persistent = persistent
+        self._watch_accessed = watch_accessed_variables
+        self._watched = {}      # id -> tensor or variable (keeps ids valid)
+        self._variables = {}    # id -> watched Variable, in watch order
+        self._entries = []
+        self._used = False
+        self._recording = False
+
+    # -- context management -----------------------------------------------------------------
+    def __enter__(self):
+        self._push()
+        return self
+
+    def __exit__(self, *exc):
+        if self._recording:
+            self._pop()
+        return False
+
+    def _push(self):
+        if self._recording:
+            raise ValueError("Tape is still recording, This can happen if you try to re-enter "
+                             "an already-active tape.")
+        _state.tapes.append(self)
+        self._recording = True
+
+    def _pop(self):
+        tapes = _state.tapes
+        if self not in tapes:
+            raise ValueError("Tape is not recording on this thread: a GradientTape records "
+                             "only on the thread that entered it.")
+        tapes.remove(self)
+        self._recording = False
+
+    def stop_recording(self):
+        """Context manager: ops inside are not recorded on this tape."""
+        tape = self
+
+        class _Pause:
+            def __enter__(self_inner):
+                if not tape._recording:
+                    raise ValueError("Tape is not recording.")
+                tape._pop()
+
+            def __exit__(self_inner, *exc):
+                tape._push()
+                return False
+
+        return _Pause()
+
+    def reset(self):
+        """Clears what was recorded; recording continues if the tape is active."""
+        self._watched = {}
+        self._variables = {}
+        self._entries = []
+        self._used = False
+
+    # -- watching -----------------------------------------------------------------------------
+    def watch(self, tensor):
+        """Ensures `tensor` (or every tensor in a nested structure) is traced by this tape."""
+        for t in _flatten(tensor):
+            if not isinstance(t, (Tensor, Variable)):
+                raise ValueError("Passed in object %r of type %r, not tf.Tensor or tf.Variable"
+                                 % (t, type(t).__name__))
+            if not _is_differentiable(t):
+                warnings.warn("The dtype of the watched tensor must be floating (e.g. "
+                              "tf.float32), got %r" % (t.dtype,), stacklevel=2)
+            self._watch_one(t)
+
+    def _watch_one(self, t):
+        key = id(t)
+        if key not in self._watched:
+            self._watched[key] = t
+            if isinstance(t, Variable):
+                self._variables[key] = t
+
+    def watched_variables(self):
+        return tuple(self._variables.values())
+
+    def _record(self, op_type, inputs, outputs, attrs):
+        watched = self._watched
+        for t in inputs:
+            if id(t) in watched:
+                break
+        else:
+            return
+        for o in outputs:
+            if _is_differentiable(o):
+                watched[id(o)] = o
+        self._entries.append(OpRecord(op_type, inputs, outputs, attrs))
+
+    # -- differentiation ----------------------------------------------------------------------
+    def gradient(self, target, sources, output_gradients=None,
+                 unconnected_gradients=UnconnectedGradients.NONE):
+        """d(sum of targets)/d(sources), with `sources`' structure (tensor, list, tuple, dict)."""
+        self._check_usable()
+        unconnected = UnconnectedGradients(unconnected_gradients)
+        flat_sources = _flatten(sources)
+        targets = _flatten(target)
+        seeds = None if output_gradients is None else _flatten(output_gradients)
+        try:
+            with self._pause_if_not_persistent():
+                grads = self._backward(targets, flat_sources, seeds)
+        finally:
+            if not self._persistent:
+                self._release()
+        result = []
+        for s, g in zip(flat_sources, grads):
+            if g is None and unconnected is UnconnectedGradients.ZERO:
+                g = _ops().zeros_like(s)
+            result.append(g)
+        return _pack_like(sources, result)
+
+    def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
+                 parallel_iterations=None, experimental_use_pfor=True):
+        """The full Jacobian: shape target.shape + source.shape for each source."""
+        self._check_usable()
+        ops = _ops()
+        unconnected = UnconnectedGradients(unconnected_gradients)
+        flat_sources = _flatten(sources)
+        target = _to_tensor(target)
+        n = int(target._value.size)
+        rows = [[] for _ in flat_sources]
+        try:
+            with self._pause_if_not_persistent():
+                eye = ops.reshape(ops.eye(n, dtype=target.dtype), (n,) + target.shape._dims)
+                for i in range(n):
+                    grads = self._backward([target], flat_sources, [eye[i]])
+                    for r, g in zip(rows, grads):
+                        r.append(g)
+        finally:
+            if not self._persistent:
+                self._release()
+        result = []
+        for s, r in zip(flat_sources, rows):
+            shape = tuple(target.shape._dims) + tuple(s.shape._dims)
+            if all(g is None for g in r):
+                result.append(ops.zeros(shape, s.dtype)
+                              if unconnected is UnconnectedGradients.ZERO else None)
+                continue
+            r = [ops.zeros_like(s) if g is None else g for g in r]
+            stacked = ops.stack(r) if r else ops.zeros((0,) + s.shape._dims, s.dtype)
+            result.append(ops.reshape(stacked, shape))
+        return _pack_like(sources, result)
+
+    def batch_jacobian(self, target, source, **kwargs):
+        ops = _ops()
+        jac = self.jacobian(target, source, **kwargs)
+        if jac is None:
+            return None
+        # Keep the diagonal over the batch dimension.
+        b = target.shape[0]
+        t_rest = target.shape._dims[1:]
+        s_rest = source.shape._dims[1:]
+        j = ops.reshape(jac, (b, -1, b, _prod(s_rest)))
+        rows = [j[i, :, i, :] for i in range(b)]
+        return ops.reshape(ops.stack(rows), (b,) + t_rest + s_rest)
+
+    def _check_usable(self):
+        if self._used and not self._persistent:
+            raise RuntimeError("A non-persistent GradientTape can only be used to compute one "
+                               "set of gradients (or jacobians)")
+        self._used = True
+
+    def _pause_if_not_persistent(self):
+        # A non-persistent tape must not record its own backward pass; a persistent one does,
+        # which gives higher derivatives when `gradient` is called inside its own context.
+        if self._persistent or not self._recording:
+            return _Nothing()
+        return self.stop_recording()
+
+    def _release(self):
+        self._entries = []
+        self._watched = {}
+
+    def _backward(self, targets, sources, seeds):
+        ops = _ops()
+        grads = {}
+        for i, t in enumerate(targets):
+            if not isinstance(t, (Tensor, Variable)):
+                raise AttributeError("'%s' object has no attribute '_id': the target of "
+                                     "gradient() must be a Tensor (the result of microtf ops), "
+                                     "got %r" % (type(t).__name__, t))
+            seed = ops.ones_like(t) if seeds is None else _to_tensor(seeds[i], t.dtype)
+            key = id(t)
+            grads[key] = seed if key not in grads else ops.add(grads[key], seed)
+        source_ids = set()
+        for s in sources:
+            if not isinstance(s, (Tensor, Variable)):
+                raise AttributeError("'%s' object has no attribute 'dtype': the sources of "
+                                     "gradient() must be tensors or variables, got %r"
+                                     % (type(s).__name__, s))
+            if not _is_differentiable(s):
+                warnings.warn("The dtype of the source tensor must be floating (e.g. "
+                              "tf.float32) when calling GradientTape.gradient, got %r"
+                              % (s.dtype,), stacklevel=3)
+                continue
+            source_ids.add(id(s))
+
+        # Forward pass over the record: which tensors depend on a source.
+        depends = set(source_ids)
+        relevant = []
+        for entry in self._entries:
+            needs = tuple(id(t) in depends for t in entry.inputs)
+            if True in needs:
+                entry.needs_grad = needs
+                relevant.append(entry)
+                for o in entry.outputs:
+                    depends.add(id(o))
+
+        for entry in reversed(relevant):
+            dys = []
+            any_grad = False
+            for o in entry.outputs:
+                key = id(o)
+                g = grads.get(key) if key in source_ids else grads.pop(key, None)
+                dys.append(g)
+                any_grad = any_grad or g is not None
+            if not any_grad:
+                continue
+            for k, o in enumerate(entry.outputs):
+                if dys[k] is None:
+                    dys[k] = ops.zeros_like(o)
+            grad_fn = registry.get_gradient(entry.type)
+            in_grads = grad_fn(entry, *dys)
+            if not isinstance(in_grads, (tuple, list)):
+                in_grads = (in_grads,)
+            if len(in_grads) != len(entry.inputs):
+                raise ValueError("The gradient of op %r returned %d values for %d inputs."
+                                 % (entry.type, len(in_grads), len(entry.inputs)))
+            for t, g, needed in zip(entry.inputs, in_grads, entry.needs_grad):
+                if g is None or not needed:
+                    continue
+                key = id(t)
+                prev = grads.get(key)
+                grads[key] = g if prev is None else ops.add(prev, g)
+        return [grads.get(id(s)) if id(s) in source_ids else None for s in sources]
+
+
+class _Nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _prod(dims):
+    n = 1
+    for d in dims:
+        n *= d
+    return n
+
+
+def _ops():
+    from .. import ops
+    return ops
+
+
+def _to_tensor(x, dtype=None):
+    return registry.convert_to_tensor(x, dtype)
+
+
+# -- nested structures (sources may be a tensor, list, tuple, dict, or a nesting of them) -------
+def _flatten(structure):
+    out = []
+    stack = [structure]
+    while stack:
+        s = stack.pop()
+        if isinstance(s, dict):
+            stack.extend(reversed([s[k] for k in sorted(s)]))
+        elif isinstance(s, (list, tuple)):
+            stack.extend(reversed(s))
+        else:
+            out.append(s)
+    return out
+
+
+def _pack_like(structure, flat):
+    it = iter(flat)
+
+    def build(s):
+        if isinstance(s, dict):
+            values = {k: build(s[k]) for k in sorted(s)}
+            return type(s)((k, values[k]) for k in s)
+        if isinstance(s, (list, tuple)):
+            items = [build(x) for x in s]
+            if isinstance(s, tuple) and hasattr(s, "_fields"):
+                return type(s)(*items)
+            return type(s)(items)
+        return next(it)
+
+    return build(structure)
+
+
+# -- tf.custom_gradient ---------------------------------------------------------------------------
+def custom_gradient(f):
+    """Decorator: `f(*x)` returns `(y, grad_fn)`; tapes then use `grad_fn(*dy)` for dx.
+
+    `f` runs with recording paused, and one "CustomGradient" entry stands for all of it; grad_fn
+    is written with microtf ops, so an outer tape can differentiate it again."""
+    import functools
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        inputs = tuple(registry.convert_to_tensor(a) for a in args)
+        tapes, _state.tapes = _state.tapes, []
+        try:
+            result, grad_fn = f(*inputs, **kwargs)
+        finally:
+            _state.tapes = tapes
+        flat = _flatten(result)
+        outputs = tuple(registry.convert_to_tensor(o) for o in flat)
+        if tapes:
+            registry.record("CustomGradient", inputs, outputs, {"grad_fn": grad_fn})
+        return _pack_like(result, list(outputs))
+
+    return wrapper
+
+
+@registry.register_gradient("CustomGradient")
+def _custom_gradient_grad(op, *dys):
+    grads = op.attrs["grad_fn"](*dys)
+    return _flatten(grads) if isinstance(grads, (list, tuple)) else (grads,)

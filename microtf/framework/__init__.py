@@ -1,0 +1,1 @@
+"""DType, TensorShape, Tensor, Variable, errors and conversion: the data layer (numpy only)."""

@@ -1,0 +1,211 @@
+"""Variable: mutable state with a fixed shape and dtype (tf.Variable).
+
+Design: assign* replaces the storage array instead of writing into it, so a tensor read from
+the variable earlier (and held by a tape) keeps the value it had when it was read. Reads that a
+tape must see go through microtf.eager.registry.read_variable (imported lazily: the tape sits
+one layer above this module).
+"""
+import numpy as np
+
+from . import dtypes
+from .convert import to_array
+from .errors import InvalidArgumentError
+from .shape import TensorShape
+from .tensor import Reference, Tensor, numpy_repr, wrap
+from .tensor import contiguous
+
+
+def _read(var):
+    from ..eager.registry import read_variable
+    return read_variable(var)
+
+
+class Variable:
+    """A tensor-like value that changes only through `assign`, `assign_add` and `assign_sub`."""
+
+    __array_priority__ = 100
+
+    def __init__(self, initial_value=None, trainable=None, validate_shape=True,
+                 caching_device=None, name=None, variable_def=None, dtype=None,
+                 import_scope=None, constraint=None, synchronization=None, aggregation=None,
+                 shape=None, **kwargs):
+        if initial_value is None:
+            raise ValueError("The `initial_value` arg to `tf.Variable` must be specified except "
+                             "when you are not providing a `variable_def`. You provided neither.")
+        if callable(initial_value):
+            initial_value = initial_value()
+        if dtype is not None:
+            dtype = dtypes.as_dtype(dtype)
+        if isinstance(initial_value, (Tensor, Variable)):
+            arr, src = initial_value._value, initial_value._dtype
+            if dtype is not None and dtype is not src:
+                if src.is_floating and not dtype.is_floating:
+                    raise ValueError("Tensor conversion requested dtype %s for Tensor with dtype "
+                                     "%s: %r" % (dtype.name, src.name, initial_value))
+                arr = arr.astype(dtype._np)
+                src = dtype
+            arr, dtype = np.array(arr, copy=True), src
+        else:
+            arr, dtype = to_array(initial_value, dtype)
+        self._value = contiguous(arr)
+        self._dtype = dtype
+        self._shape = TensorShape(arr.shape) if shape is None else TensorShape(shape)
+        if validate_shape and shape is not None and not self._shape.is_compatible_with(arr.shape):
+            raise ValueError("The initial value's shape (%s) is not compatible with the explicitly"
+                             " supplied `shape` argument (%s)." % (TensorShape(arr.shape),
+                                                                   self._shape))
+        self._trainable = True if trainable is None else bool(trainable)
+        self._name = "Variable" if name is None else str(name)
+        self._constraint = constraint
+
+    # -- attributes ---------------------------------------------------------------------------
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def shape(self):
+        return self._shape
+
+    def get_shape(self):
+        return self._shape
+
+    @property
+    def ndim(self):
+        return self._value.ndim
+
+    @property
+    def name(self):
+        return self._name + ":0"
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+
+    @property
+    def constraint(self):
+        return self._constraint
+
+    @property
+    def device(self):
+        return "/job:localhost/replica:0/task:0/device:CPU:0"
+
+    # -- reading ------------------------------------------------------------------------------
+    def value(self):
+        """The current value as a Tensor (recorded by active tapes)."""
+        return _read(self)
+
+    def read_value(self):
+        return _read(self)
+
+    def numpy(self):
+        v = self._value
+        return v[()] if v.ndim == 0 else v.copy()
+
+    def __array__(self, dtype=None, copy=None):
+        return Tensor.__array__(self, dtype, copy)
+
+    # -- writing ------------------------------------------------------------------------------
+    def _converted(self, value, op_name):
+        """`value` as an ndarray of this variable's dtype, with TensorFlow's refusals."""
+        if isinstance(value, (Tensor, Variable)):
+            if value._dtype is not self._dtype:
+                raise ValueError("Tensor conversion requested dtype %s for Tensor with dtype %s:"
+                                 " %r" % (self._dtype.name, value._dtype.name, value))
+            return value._value
+        arr, _ = to_array(value, None if isinstance(value, np.ndarray) else self._dtype)
+        if arr.dtype != self._dtype._np:
+            if np.dtype(arr.dtype).kind == "f" and not self._dtype.is_floating:
+                raise ValueError("Tensor conversion requested dtype %s for Tensor with dtype %s"
+                                 % (self._dtype.name, dtypes.from_numpy(arr.dtype).name))
+            arr = arr.astype(self._dtype._np)
+        return arr
+
+    def _set(self, arr, read_value):
+        self._value = arr
+        return self if read_value else None
+
+    def assign(self, value, use_locking=False, name=None, read_value=True):
+        """Replaces the value; the shape and dtype must match the variable's."""
+        arr = self._converted(value, "AssignVariableOp")
+        if not self._shape.is_compatible_with(arr.shape):
+            raise ValueError("Cannot assign value to variable ' %s': Shape mismatch.The variable "
+                             "shape %s, and the assigned value shape %s are incompatible."
+                             % (self.name, self._shape, TensorShape(arr.shape)))
+        return self._set(np.array(arr, copy=True, order="C"), read_value)
+
+    def _update(self, value, sign, op_name, read_value):
+        arr = self._converted(value, op_name)
+        if arr.shape != self._value.shape:
+            raise InvalidArgumentError(
+                None, op_name,
+                "Cannot update variable with shape %s using a Tensor with shape %s, shapes must "
+                "be equal. [Op:%s]" % (_dims(self._value.shape), _dims(arr.shape), op_name))
+        new = np.add(self._value, arr) if sign > 0 else np.subtract(self._value, arr)
+        return self._set(new, read_value)
+
+    def assign_add(self, delta, use_locking=False, name=None, read_value=True):
+        return self._update(delta, 1, "AssignAddVariableOp", read_value)
+
+    def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
+        return self._update(delta, -1, "AssignSubVariableOp", read_value)
+
+    def _inplace_error(self, *args):
+        raise RuntimeError("`variable += value` with `tf.Variable`s is not supported. Use "
+                           "`variable.assign_add(value)` to modify the variable, or "
+                           "`out = variable + value` if you need to get a new output Tensor.")
+
+    __iadd__ = __isub__ = __imul__ = __itruediv__ = __ifloordiv__ = __ipow__ = _inplace_error
+    __imod__ = __imatmul__ = _inplace_error
+
+    # -- Python protocols ---------------------------------------------------------------------
+    def __len__(self):
+        if self._value.ndim == 0:
+            raise TypeError("Scalar tensor has no len()")
+        return self._value.shape[0]
+
+    def __iter__(self):
+        return iter(self.value())
+
+    def __bool__(self):
+        return bool(self._value)
+
+    def __float__(self):
+        return float(self._value)
+
+    def __int__(self):
+        return int(self._value)
+
+    def __index__(self):
+        return self.value().__index__()
+
+    def __hash__(self):
+        raise TypeError("Variable is unhashable. Instead, use variable.ref() as the key.")
+
+    def ref(self):
+        return Reference(self)
+
+    experimental_ref = ref
+
+    def __format__(self, spec):
+        v = self._value
+        return format(v[()] if v.ndim == 0 else v, spec)
+
+    def __repr__(self):
+        return "<tf.Variable '%s' shape=%s dtype=%s, numpy=%s>" % (
+            self.name, self._shape, self._dtype.name, numpy_repr(self._value))
+
+    __str__ = __repr__
+
+
+def _dims(shape):
+    return "[%s]" % ",".join(str(d) for d in shape)
+
+
+def snapshot(var):
+    """A Tensor sharing the variable's current storage (safe: assign replaces it)."""
+    return wrap(var._value, var._dtype)

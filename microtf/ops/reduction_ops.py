@@ -1,0 +1,2 @@
+"""Reductions (reduce_sum, reduce_mean, ...), argmax/argmin and norm: forward beside gradient."""
+__all__ = []
