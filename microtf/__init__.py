@@ -34,3 +34,5 @@ def function(func=None, **kwargs):
 
 def executing_eagerly():
     return True
+
+from . import keras, math, nn, random, testing  # noqa: E402,F401 - TensorFlow's namespaces
