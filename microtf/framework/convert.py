@@ -213,8 +213,10 @@ def constant(value, dtype=None, shape=None, name=None):
             leaves = []
             _flatten_leaves(value, leaves)
             if any(isinstance(v, Tensor) or _is_variable(v) for v in leaves):
-                raise TypeError("tf.constant does not take a list of tensors; use tf.stack(%s) "
-                                "or tf.convert_to_tensor(...) to pack them." % ("[...]",))
+                # TensorFlow's class and text, plus the way out.
+                raise ValueError("TypeError: Scalar tensor has no len()\nHint: tf.constant does "
+                                 "not take a list of tensors; use tf.stack([...]) or "
+                                 "tf.convert_to_tensor([...]) to pack them.")
         arr, dtype = to_array(value, dtype)
     if shape is not None:
         shape = tuple(int(d) for d in shape)

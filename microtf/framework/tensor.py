@@ -59,9 +59,6 @@ class Tensor:
             return v.astype(dtype)
         if copy:
             return v.copy()
-        if copy is False and v.flags.writeable:
-            raise ValueError("Unable to avoid copy while creating an array from a microtf "
-                             "Tensor: its storage is private.")
         view = v.view()
         view.flags.writeable = False  # a view must not let numpy code change the tensor
         return view
