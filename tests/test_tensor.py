@@ -124,7 +124,7 @@ def test_zeros_ones_default_float32():
     assert tf.ones([2, 3]).dtype is tf.float32
 
 
-def test_random_normal_default_float32(require):
+def test_random_normal_default_float32():
     if not hasattr(tf.random, "normal"):
         pytest.skip("needs tf.random.normal")
     assert tf.random.normal([2]).dtype is tf.float32

@@ -127,7 +127,7 @@ class Variable:
 
     def _set(self, arr, read_value):
         self._value = arr
-        return self if read_value else None
+        return UnreadVariable(self) if read_value else None
 
     def assign(self, value, use_locking=False, name=None, read_value=True):
         """Replaces the value; the shape and dtype must match the variable's."""
@@ -200,6 +200,26 @@ class Variable:
             self.name, self._shape, self._dtype.name, numpy_repr(self._value))
 
     __str__ = __repr__
+
+
+class UnreadVariable(Variable):
+    """What `assign*` return (TensorFlow's `_UnreadVariable`): the same variable's state, shown
+    under the name 'UnreadVariable'; reading it gives the variable's current value."""
+
+    def __init__(self, var):
+        var = getattr(var, "_var", var)
+        self.__dict__.update(var.__dict__)
+        self._var = var
+
+    # Storage and trainability live on the variable, so chained assigns change it.
+    _value = property(lambda self: self._var._value,
+                      lambda self, arr: setattr(self._var, "_value", arr))
+    _trainable = property(lambda self: self._var._trainable,
+                          lambda self, flag: setattr(self._var, "_trainable", flag))
+
+    @property
+    def name(self):
+        return "UnreadVariable"
 
 
 def _dims(shape):
