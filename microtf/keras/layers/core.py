@@ -1,0 +1,84 @@
+"""keras.layers.Dense: y = activation(x @ kernel + bias); imports microtf ops and Layer."""
+import numpy as np
+
+from ... import ops as _ops
+from .. import activations, initializers
+from .layer import Layer
+
+__all__ = ["Dense"]
+
+
+class Dense(Layer):
+    """A densely connected layer: kernel of shape (input_dim, units), bias of shape (units,).
+
+    Gradients come from the ops: d kernel = x^T @ (dy * activation'), d bias = their column sums.
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError("Received an invalid value for `units`, expected a positive "
+                             "integer. Received: units=%r" % (units,))
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        # Built here, as Keras 3 does: a seeded initializer draws its seed at construction.
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
+        self.activity_regularizer = activity_regularizer
+        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+        self.kernel = self.bias = None
+
+    def build(self, input_shape):
+        """kernel: (input_shape[-1], units); bias: (units,)."""
+        in_dim = input_shape[-1]
+        if in_dim is None:
+            raise ValueError("The last dimension of the inputs to a Dense layer should be "
+                             "defined. Found None. Full input shape received: %s"
+                             % (tuple(input_shape),))
+        self.kernel = self.add_weight(name="kernel", shape=(int(in_dim), self.units),
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        if self.use_bias:
+            self.bias = self.add_weight(name="bias", shape=(self.units,),
+                                        initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
+
+    def _check_inputs(self, inputs):
+        # Keras's InputSpec for Dense: rank >= 2, and once built the kernel's input dimension.
+        shape = tuple(getattr(inputs, "shape", ()))
+        if len(shape) < 2:
+            raise ValueError('Input 0 of layer "%s" is incompatible with the layer: expected '
+                             "min_ndim=2, found ndim=%d. Full shape received: %s\nHint: Dense "
+                             "takes a batch of rows; use tf.reshape(x, (1, -1)) for one sample."
+                             % (self.name, len(shape), shape))
+        if self.kernel is not None and shape[-1] != self.kernel.shape[0]:
+            raise ValueError('Input 0 of layer "%s" is incompatible with the layer: expected axis '
+                             "-1 of input shape to have value %d, but received input with shape "
+                             "%s" % (self.name, self.kernel.shape[0], shape))
+
+    def call(self, inputs):
+        x = inputs
+        if not x.dtype.is_floating:
+            x = _ops.cast(x, self._dtype)  # Keras's Dense accepts ints (its matmul promotes)
+        y = _ops.matmul(x, self.kernel)
+        if self.bias is not None:
+            y = _ops.add(y, self.bias)
+        return self.activation(y)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)[:-1] + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(units=self.units, activation=activations.serialize(self.activation),
+                      use_bias=self.use_bias,
+                      kernel_initializer=initializers.serialize(self.kernel_initializer),
+                      bias_initializer=initializers.serialize(self.bias_initializer))
+        return config
