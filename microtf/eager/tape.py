@@ -17,7 +17,6 @@ import enum
 import threading
 import warnings
 
-from ..framework import dtypes
 from ..framework.tensor import Tensor
 from ..framework.variable import Variable
 from . import registry
@@ -346,20 +345,21 @@ def _flatten(structure):
 
 
 def _pack_like(structure, flat):
-    it = iter(flat)
+    return _build(structure, iter(flat))
 
-    def build(s):
-        if isinstance(s, dict):
-            values = {k: build(s[k]) for k in sorted(s)}
-            return type(s)((k, values[k]) for k in s)
-        if isinstance(s, (list, tuple)):
-            items = [build(x) for x in s]
-            if isinstance(s, tuple) and hasattr(s, "_fields"):
-                return type(s)(*items)
-            return type(s)(items)
-        return next(it)
 
-    return build(structure)
+def _build(s, it):
+    # A module-level function, not a closure calling itself: that would be a reference cycle
+    # (function -> cell -> function) keeping the gradients alive until the next gc run.
+    if isinstance(s, dict):
+        values = {k: _build(s[k], it) for k in sorted(s)}
+        return type(s)((k, values[k]) for k in s)
+    if isinstance(s, (list, tuple)):
+        items = [_build(x, it) for x in s]
+        if isinstance(s, tuple) and hasattr(s, "_fields"):
+            return type(s)(*items)
+        return type(s)(items)
+    return next(it)
 
 
 # -- tf.custom_gradient ---------------------------------------------------------------------------
