@@ -1,2 +1,319 @@
-"""Neural-network ops (tf.nn): activations, softmax and cross-entropies: forward beside gradient."""
-__all__ = []
+"""Neural-network ops (tf.nn): activations, softmax and cross-entropies: forward beside gradient.
+
+Imports the registry, the framework, math_ops, array_ops and microtf.ops._common. Forwards are
+numerically stable numpy (max-shifted exponentials, log1p(exp(-|x|))); gradients are written with
+microtf ops so that nested tapes give second derivatives. The softmax cross-entropies return the
+loss and, as a second output kept for the gradient, backprop = softmax - labels from the same pass.
+"""
+import numpy as np
+
+from ..eager.registry import (convert_inputs, convert_to_tensor, dtype_not_allowed,
+                              register_gradient, register_op)
+from ..framework import dtypes as _dt
+from ..framework.errors import InvalidArgumentError
+from . import array_ops as _array
+from . import math_ops as _math
+from ._common import FLOATS, NUMERIC, dims_text, op_error
+
+__all__ = ["relu", "leaky_relu", "softplus", "softmax", "log_softmax",
+           "sigmoid_cross_entropy_with_logits", "softmax_cross_entropy_with_logits",
+           "sparse_softmax_cross_entropy_with_logits"]
+
+
+# -- helpers -----------------------------------------------------------------------------------
+def _check_axis(axis, ndim, op_name):
+    """`axis` as a non-negative int, with TensorFlow's message for an out-of-range one."""
+    axis = -1 if axis is None else int(axis)
+    if ndim == 0:
+        raise op_error("logits must have >= 1 dimension, got []", op_name)
+    if not -ndim <= axis < ndim:
+        raise op_error("`dim` must be in the range [%d, %d) where %d is the number of dimensions "
+                       "in the input. Received: dim=%d" % (-ndim, ndim, ndim, axis), op_name)
+    return axis % ndim
+
+
+def _keep_shape(shape, axis):
+    """`shape` with dimension `axis` set to 1 (a reduction that keeps dims)."""
+    return tuple(1 if i == axis else d for i, d in enumerate(shape))
+
+
+def _shifted_exp(x, axis):
+    """(x - max, exp(x - max), sum of that exp) along `axis`: exp never overflows.
+
+    A row holding +inf gives nan (inf - inf), as in TensorFlow; `initial` makes an empty axis
+    reduce to -inf instead of raising."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+        e = np.exp(shifted)
+    return shifted, e, np.sum(e, axis=axis, keepdims=True)
+
+
+def _softmax_vjp(y, dy, axis):
+    """dx = y * (dy - sum(dy * y, axis, keepdims)) for y = softmax(x), in microtf ops."""
+    dot = _math.sum_to_shape(_math.multiply(dy, y), _keep_shape(y.shape._dims, axis))
+    return _math.multiply(y, _math.subtract(dy, dot))
+
+
+def _expand(dloss, logits, axis):
+    """The per-row loss gradient with a size-1 axis put back, to broadcast against logits."""
+    return _array.reshape(dloss, _keep_shape(logits.shape._dims, axis))
+
+
+# -- relu ----------------------------------------------------------------------------------------
+@register_op("Relu", dtypes=NUMERIC)
+def relu(features):
+    """max(features, 0); nan stays nan."""
+    return np.maximum(features, features.dtype.type(0))
+
+
+@register_gradient("Relu")
+def _relu_grad(op, dy):
+    """dx = dy where y > 0 else 0 (so relu'(0) = 0, as TensorFlow)."""
+    return (relu_grad(dy, op.outputs[0]),)
+
+
+@register_op("ReluGrad", dtypes=NUMERIC)
+def relu_grad(gradients, features):
+    """gradients where features > 0, else 0."""
+    return np.where(features > 0, gradients, gradients.dtype.type(0))
+
+
+@register_gradient("ReluGrad")
+def _relu_grad_grad(op, g):
+    """ReluGrad is linear in `gradients` (d = relu_grad(g, x)); piecewise constant in x (0)."""
+    return relu_grad(g, op.inputs[1]), None
+
+
+# -- leaky relu ----------------------------------------------------------------------------------
+@register_op("LeakyRelu", dtypes=FLOATS)
+def _leaky_relu(features, alpha):
+    return np.where(features > 0, features, features * features.dtype.type(alpha))
+
+
+def leaky_relu(features, alpha=0.2, name=None):
+    """features where features > 0, else alpha * features. Integer input is cast to float32,
+    as TensorFlow does."""
+    x = convert_to_tensor(features)
+    if x.dtype.is_integer:
+        x = _array.cast(x, _dt.float32)
+    if isinstance(alpha, np.ndarray):
+        alpha = alpha.item()
+    return _leaky_relu(x, alpha=float(alpha))
+
+
+@register_gradient("LeakyRelu")
+def _leaky_relu_grad(op, dy):
+    """dx = dy where x > 0 else alpha * dy (the slope at 0 is alpha, as TensorFlow)."""
+    return (_leaky_relu_grad_op(dy, op.inputs[0], alpha=op.attrs["alpha"]),)
+
+
+@register_op("LeakyReluGrad", dtypes=FLOATS)
+def _leaky_relu_grad_op(gradients, features, alpha):
+    return np.where(features > 0, gradients, gradients * gradients.dtype.type(alpha))
+
+
+@register_gradient("LeakyReluGrad")
+def _leaky_relu_grad_grad(op, g):
+    """Linear in `gradients`; piecewise constant in features (no gradient)."""
+    return _leaky_relu_grad_op(g, op.inputs[1], alpha=op.attrs["alpha"]), None
+
+
+# -- softplus ------------------------------------------------------------------------------------
+@register_op("Softplus", dtypes=FLOATS)
+def softplus(features):
+    """log(1 + exp(x)) computed as log1p(exp(-|x|)) + max(x, 0): exp never overflows."""
+    x = features
+    with np.errstate(invalid="ignore"):
+        return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, x.dtype.type(0))
+
+
+@register_gradient("Softplus")
+def _softplus_grad(op, dy):
+    """dx = dy * sigmoid(x)."""
+    return (_math.multiply(dy, _math.sigmoid(op.inputs[0])),)
+
+
+# -- softmax, log_softmax ------------------------------------------------------------------------
+@register_op("Softmax", dtypes=FLOATS)
+def _softmax(logits, axis):
+    _, e, total = _shifted_exp(logits, axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return e / total
+
+
+def softmax(logits, axis=None, name=None):
+    """exp(x) / sum(exp(x), axis), computed from x - max(x) so that nothing overflows."""
+    x = convert_to_tensor(logits)
+    return _softmax(x, axis=_check_axis(axis, x.ndim, "Softmax"))
+
+
+@register_gradient("Softmax")
+def _softmax_grad(op, dy):
+    """dx = y * (dy - sum(dy * y, axis, keepdims))."""
+    return (_softmax_vjp(op.outputs[0], dy, op.attrs["axis"]),)
+
+
+@register_op("LogSoftmax", dtypes=FLOATS)
+def _log_softmax(logits, axis):
+    shifted, _, total = _shifted_exp(logits, axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return shifted - np.log(total)
+
+
+def log_softmax(logits, axis=None, name=None):
+    """x - log(sum(exp(x), axis)), computed from x - max(x) so that nothing overflows."""
+    x = convert_to_tensor(logits)
+    return _log_softmax(x, axis=_check_axis(axis, x.ndim, "LogSoftmax"))
+
+
+@register_gradient("LogSoftmax")
+def _log_softmax_grad(op, dy):
+    """dx = dy - exp(y) * sum(dy, axis, keepdims), where exp(y) = softmax(x)."""
+    x, axis = op.inputs[0], op.attrs["axis"]
+    total = _math.sum_to_shape(dy, _keep_shape(x.shape._dims, axis))
+    return (_math.subtract(dy, _math.multiply(_softmax(x, axis=axis), total)),)
+
+
+# -- sigmoid cross-entropy -----------------------------------------------------------------------
+@register_op("SigmoidCrossEntropyWithLogits", dtypes=FLOATS)
+def _sigmoid_xent(logits, labels):
+    x, z = logits, labels
+    with np.errstate(invalid="ignore", over="ignore"):
+        return (np.maximum(x, x.dtype.type(0)) - x * z) + np.log1p(np.exp(-np.abs(x)))
+
+
+def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
+    """Elementwise -z*log(sigmoid(x)) - (1-z)*log(1-sigmoid(x)) for labels z and logits x,
+    computed stably as max(x, 0) - x*z + log1p(exp(-|x|))."""
+    if labels is None or logits is None:
+        raise ValueError("Both `labels` and `logits` must be provided for "
+                         "sigmoid_cross_entropy_with_logits. Received: labels=%r and logits=%r"
+                         % (labels, logits))
+    x, z = convert_inputs((logits, labels), _sigmoid_xent.op_def)
+    if x.shape._dims != z.shape._dims:
+        raise ValueError("`logits` and `labels` must have the same shape, received (%s vs %s)."
+                         % (x.shape, z.shape))
+    return _sigmoid_xent(x, z)
+
+
+@register_gradient("SigmoidCrossEntropyWithLogits")
+def _sigmoid_xent_grad(op, dy):
+    """dlogits = dy * (sigmoid(x) - z); dlabels = -dy * x."""
+    x, z = op.inputs
+    gx = _math.multiply(dy, _math.subtract(_math.sigmoid(x), z)) if op.needs_grad[0] else None
+    gz = _math.negative(_math.multiply(dy, x)) if op.needs_grad[1] else None
+    return gx, gz
+
+
+# -- softmax cross-entropy -----------------------------------------------------------------------
+@register_op("SoftmaxCrossEntropyWithLogits", dtypes=FLOATS)
+def _softmax_xent(logits, labels, axis):
+    """(loss, backprop): loss = sum(labels * (log(sum(exp(s))) - s)) for s = x - max(x), and
+    backprop = softmax - labels, both from one exponential pass."""
+    if logits.shape != labels.shape:
+        raise op_error("logits and labels must be broadcastable: logits_size=%s labels_size=%s"
+                       % (dims_text(logits.shape), dims_text(labels.shape)),
+                       "SoftmaxCrossEntropyWithLogits")
+    shifted, e, total = _shifted_exp(logits, axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        loss = np.sum(labels * (np.log(total) - shifted), axis=axis)
+        backprop = e / total - labels
+    return loss, backprop
+
+
+def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
+    """Per-row -sum(labels * log_softmax(logits), axis): the loss has logits' shape without
+    `axis`. labels must have logits' shape (each row a probability distribution)."""
+    x, z = convert_inputs((logits, labels), _softmax_xent.op_def)
+    axis = _check_axis(axis, x.ndim, "SoftmaxCrossEntropyWithLogits")
+    return _softmax_xent(x, z, axis=axis)[0]
+
+
+def _xent_logits_grad(op, dloss, dbackprop):
+    """dlogits = dloss * backprop, plus (for second derivatives through backprop) the softmax
+    vector-Jacobian product of dbackprop."""
+    logits, axis = op.inputs[0], op.attrs["axis"]
+    grad = _math.multiply(_expand(dloss, logits, axis), op.outputs[1])
+    # The tape passes zeros for an unused backprop output: skip that term in plain training.
+    if dbackprop._value.any():
+        grad = _math.add(grad, _softmax_vjp(_softmax(logits, axis=axis), dbackprop, axis))
+    return grad
+
+
+@register_gradient("SoftmaxCrossEntropyWithLogits")
+def _softmax_xent_grad(op, dloss, dbackprop):
+    """dlogits = dloss * (softmax - labels); dlabels = -dloss * log_softmax(logits)
+    (each plus the term from backprop = softmax - labels when that output is differentiated)."""
+    logits, axis = op.inputs[0], op.attrs["axis"]
+    gx = _xent_logits_grad(op, dloss, dbackprop) if op.needs_grad[0] else None
+    gz = None
+    if op.needs_grad[1]:
+        gz = _math.multiply(_expand(dloss, logits, axis), _log_softmax(logits, axis=axis))
+        gz = _math.negative(_math.add(gz, dbackprop))
+    return gx, gz
+
+
+# -- sparse softmax cross-entropy ----------------------------------------------------------------
+@register_op("SparseSoftmaxCrossEntropyWithLogits", same_dtype=False)
+def _sparse_softmax_xent(logits, labels, axis):
+    """(loss, backprop): loss = log(sum(exp(s))) - s[label] for s = x - max(x), and
+    backprop = softmax - one_hot(label), from one exponential pass."""
+    n = logits.shape[-1]
+    bad = (labels < 0) | (labels >= n)
+    if bad.any():
+        raise op_error("Received a label value of %d which is outside the valid range of [0, %d)."
+                       "  Label values: %s" % (labels[bad].flat[0], n,
+                                               " ".join(str(v) for v in labels.flat)),
+                       "SparseSoftmaxCrossEntropyWithLogits")
+    shifted, e, total = _shifted_exp(logits, -1)
+    picked = np.take_along_axis(shifted, labels[..., None].astype(np.intp), axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        loss = (np.log(total) - picked)[..., 0]
+        backprop = e / total
+    np.put_along_axis(backprop, labels[..., None].astype(np.intp),
+                      np.take_along_axis(backprop, labels[..., None].astype(np.intp), -1) - 1, -1)
+    return loss, backprop
+
+
+def _check_sparse_args(x, z):
+    """TensorFlow's dtype and shape rules for the sparse cross-entropy's logits and labels."""
+    name = "SparseSoftmaxCrossEntropyWithLogits"
+    if x.dtype not in FLOATS:
+        raise InvalidArgumentError(None, name, dtype_not_allowed(x.dtype, FLOATS, name))
+    if z.dtype not in (_dt.int32, _dt.int64):
+        raise op_error("Value for attr 'Tlabels' of %s is not in the list of allowed values: "
+                       "int32, int64 ; NodeDef: {{node %s}}\nHint: sparse labels are class "
+                       "indices; use tf.cast(labels, tf.int32), or "
+                       "softmax_cross_entropy_with_logits for one-hot or probability labels."
+                       % (z.dtype.name, name), name)
+    if z.ndim != x.ndim - 1:
+        raise ValueError("`labels.shape.rank` must equal `logits.shape.rank - 1`. Received: "
+                         "labels.shape=%s of rank %d and logits.shape=%s of rank %d"
+                         % (z.shape, z.ndim, x.shape, x.ndim))
+    if z.shape._dims != x.shape._dims[:-1]:
+        if x.ndim == 2:
+            raise op_error("logits and labels must have the same first dimension, got logits "
+                           "shape %s and labels shape %s"
+                           % (dims_text(x.shape._dims), dims_text(z.shape._dims)), name)
+        raise ValueError("`labels.shape` must equal `logits.shape` except for the last "
+                         "dimension. Received: labels.shape=%s and logits.shape=%s"
+                         % (z.shape, x.shape))
+
+
+def sparse_softmax_cross_entropy_with_logits(labels=None, logits=None, name=None):
+    """Per-row -log_softmax(logits)[label] for integer class labels of shape
+    logits.shape[:-1]; a label outside [0, num_classes) raises InvalidArgumentError."""
+    if labels is None or logits is None:
+        raise ValueError("Both `labels` and `logits` must be provided for "
+                         "sparse_softmax_cross_entropy_with_logits. Received: labels=%r and "
+                         "logits=%r" % (labels, logits))
+    x, z = convert_to_tensor(logits), convert_to_tensor(labels)
+    _check_sparse_args(x, z)
+    return _sparse_softmax_xent(x, z, axis=x.ndim - 1)[0]
+
+
+@register_gradient("SparseSoftmaxCrossEntropyWithLogits")
+def _sparse_softmax_xent_grad(op, dloss, dbackprop):
+    """dlogits = dloss * (softmax - one_hot(labels)); labels get no gradient."""
+    return _xent_logits_grad(op, dloss, dbackprop), None
+

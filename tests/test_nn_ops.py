@@ -1,0 +1,344 @@
+"""tf.nn ops: forward against float64 numpy formulas, gradients against central differences.
+
+Every test turns RuntimeWarnings into errors: extreme inputs must give IEEE results quietly.
+"""
+import numpy as np
+import pytest
+
+import microtf as tf
+from microtf.framework.errors import InvalidArgumentError
+from microtf.testing import check_gradients
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+FLOAT_DTYPES = [tf.float32, tf.float64]
+SHAPES = [(), (1, 1), (3, 5), (2, 3, 4), (0, 5)]
+ROW_SHAPES = [(1, 1), (3, 5), (2, 3, 4), (0, 5)]  # softmax-like ops need rank >= 1
+
+
+# -- float64 reference formulas (written directly, not through microtf) ------------------------
+def ref_softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True)) if x.size else np.exp(x)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def ref_log_softmax(x, axis=-1):
+    return np.log(ref_softmax(x, axis))
+
+
+def ref_sigmoid_xent(z, x):
+    s = 1 / (1 + np.exp(-x))
+    return -z * np.log(s) - (1 - z) * np.log(1 - s)
+
+
+def ref_softmax_xent(z, x, axis=-1):
+    return -np.sum(z * ref_log_softmax(x, axis), axis=axis)
+
+
+def ref_sparse_xent(labels, x):
+    return -np.take_along_axis(ref_log_softmax(x), labels[..., None], axis=-1)[..., 0]
+
+
+# -- the one helper every op test goes through ---------------------------------------------------
+def random_input(shape, seed=0, away_from_zero=False):
+    x = np.random.default_rng(seed).uniform(-2, 2, size=shape)
+    if away_from_zero:  # keep finite differences off a kink
+        x = np.where(np.abs(x) < 0.2, x + np.sign(x + 1e-9) * 0.3, x)
+    return x
+
+
+def random_distribution(shape, axis=-1, seed=1):
+    p = np.random.default_rng(seed).uniform(0.1, 1, size=shape)
+    return p / p.sum(axis=axis, keepdims=True)
+
+
+def helper_test_op(tf_fn, ref_fn, inputs, dtype, order=1, grad=True):
+    """Forward of tf_fn(*inputs in dtype) vs ref_fn(*float64 inputs); then the tape's gradient
+    vs central differences (check_gradients), in the same dtype."""
+    tensors = [tf.constant(np.asarray(a, dtype=dtype.as_numpy_dtype), dtype=dtype)
+               for a in inputs]
+    out = tf_fn(*tensors)
+    expected = ref_fn(*[np.asarray(a, dtype=np.float64) for a in inputs])
+    assert out.dtype == dtype
+    assert tuple(out.shape) == expected.shape
+    tol = 1e-5 if dtype == tf.float32 else 1e-12
+    np.testing.assert_allclose(out.numpy(), expected, rtol=tol, atol=tol)
+    if not grad:
+        return
+    if out.numpy().size == 0:
+        # check_gradients cannot reshape an empty Jacobian: check shape and dtype by hand.
+        with tf.GradientTape() as tape:
+            tape.watch(tensors)
+            out = tf_fn(*tensors)
+        for t, g in zip(tensors, tape.gradient(out, tensors)):
+            assert g.dtype == dtype and tuple(g.shape) == tuple(t.shape)
+            assert np.all(g.numpy() == 0)
+        return
+    check_gradients(tf_fn, *inputs, dtype=dtype, order=order)
+
+
+# -- activations ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_relu_forward_backward(shape, dtype):
+    helper_test_op(tf.nn.relu, lambda x: np.maximum(x, 0),
+                   [random_input(shape, away_from_zero=True)], dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("alpha", [0.2, 0.01, 1.5])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_leaky_relu_forward_backward(shape, alpha, dtype):
+    helper_test_op(lambda x: tf.nn.leaky_relu(x, alpha=alpha),
+                   lambda x: np.where(x > 0, x, alpha * x),
+                   [random_input(shape, away_from_zero=True)], dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_softplus_forward_backward_second_order(shape, dtype):
+    helper_test_op(tf.nn.softplus, lambda x: np.log(1 + np.exp(x)), [random_input(shape)],
+                   dtype, order=2)
+
+
+def test_relu_grad_is_differentiable():
+    # x * relu(x) = x**2 for x > 0: its second derivative (2) flows through ReluGrad's
+    # gradient with respect to its incoming gradient.
+    check_gradients(lambda x: x * tf.nn.relu(x), random_input((3, 5), away_from_zero=True),
+                    order=2)
+    x = tf.constant([1.5, -1.0])
+    with tf.GradientTape() as outer:
+        outer.watch(x)
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            y = x * tf.nn.relu(x)
+        g = inner.gradient(y, x)
+    np.testing.assert_allclose(g.numpy(), [3.0, 0.0])
+    np.testing.assert_allclose(outer.gradient(g, x).numpy(), [2.0, 0.0])
+
+
+@pytest.mark.parametrize("fn, expected", [(tf.nn.relu, 0.0),
+                                          (tf.nn.leaky_relu, 0.2),
+                                          (lambda x: tf.nn.leaky_relu(x, alpha=0.5), 0.5)])
+def test_kink_subgradient_at_zero(fn, expected):
+    x = tf.constant([0.0, 0.0])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = fn(x)
+    np.testing.assert_array_equal(y.numpy(), [0.0, 0.0])
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), [expected, expected], rtol=1e-7)
+
+
+def test_relu_keeps_integer_dtype_and_leaky_relu_casts_ints_to_float32():
+    r = tf.nn.relu(tf.constant([-3, 0, 4]))
+    assert r.dtype == tf.int32 and r.numpy().tolist() == [0, 0, 4]
+    lr = tf.nn.leaky_relu(tf.constant([-5, 2]), alpha=0.1)
+    assert lr.dtype == tf.float32
+    np.testing.assert_allclose(lr.numpy(), [-0.5, 2.0])
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_activations_extreme_values(dtype):
+    np_dt = dtype.as_numpy_dtype
+    tiny = np.finfo(np_dt).smallest_subnormal
+    big = np.finfo(np_dt).max
+    x = tf.constant(np.array([-np.inf, -big, -1e4, -tiny, tiny, 1e4, big, np.inf, np.nan],
+                             dtype=np_dt))
+    xs = x.numpy().astype(np.float64)
+    np.testing.assert_array_equal(tf.nn.relu(x).numpy(), np.maximum(xs, 0).astype(np_dt))
+    np.testing.assert_array_equal(tf.nn.leaky_relu(x).numpy(),
+                                  np.where(xs > 0, xs, 0.2 * xs).astype(np_dt))
+    sp = tf.nn.softplus(x).numpy()
+    np.testing.assert_allclose(sp[:-1], [0, 0, 0, np.log(2), np.log(2), 1e4, big, np.inf],
+                               rtol=1e-6)
+    assert np.isnan(sp[-1])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.nn.softplus(x)
+    g = tape.gradient(y, x).numpy()
+    np.testing.assert_allclose(g[:-1], [0, 0, 0, 0.5, 0.5, 1, 1, 1], atol=1e-7)
+
+
+# -- softmax, log_softmax ------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("shape, axis", [((1, 1), -1), ((3, 5), -1), ((3, 5), 0), ((5,), 0),
+                                         ((2, 3, 4), -1), ((2, 3, 4), 1), ((2, 3, 4), 0),
+                                         ((2, 3, 4), -3), ((0, 5), -1), ((4, 0), -1)])
+@pytest.mark.parametrize("tf_fn, ref_fn", [(tf.nn.softmax, ref_softmax),
+                                           (tf.nn.log_softmax, ref_log_softmax)])
+def test_softmax_family_forward_backward_second_order(tf_fn, ref_fn, shape, axis, dtype):
+    helper_test_op(lambda x: tf_fn(x, axis=axis), lambda x: ref_fn(x, axis),
+                   [random_input(shape)], dtype, order=2)
+
+
+def test_softmax_axis_none_is_last():
+    x = tf.constant(random_input((2, 3)))
+    np.testing.assert_array_equal(tf.nn.softmax(x, axis=None, name="sm").numpy(),
+                                  tf.nn.softmax(x, axis=-1).numpy())
+    np.testing.assert_array_equal(tf.nn.log_softmax(x, name="ls").numpy(),
+                                  tf.nn.log_softmax(x, axis=1).numpy())
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_softmax_extreme_logits(dtype):
+    np_dt = dtype.as_numpy_dtype
+    x = tf.constant(np.array([[1e4, -1e4, 0.0], [-np.inf, 0.0, 0.0], [1e4, 1e4, -np.inf]],
+                             dtype=np_dt))
+    np.testing.assert_allclose(tf.nn.softmax(x).numpy(),
+                               [[1, 0, 0], [0, 0.5, 0.5], [0.5, 0.5, 0]], atol=1e-7)
+    np.testing.assert_allclose(tf.nn.log_softmax(x).numpy(),
+                               [[0, -2e4, -1e4], [-np.inf, -np.log(2), -np.log(2)],
+                                [-np.log(2), -np.log(2), -np.inf]], rtol=1e-6)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.nn.softmax(x)[:, 0]
+    assert np.all(np.isfinite(tape.gradient(y, x).numpy()))
+    # +inf or nan in a row has no meaningful softmax: TensorFlow's result is nan, and so is ours.
+    bad = tf.nn.softmax(tf.constant(np.array([[np.inf, 0.0], [np.nan, 1.0]], dtype=np_dt)))
+    assert np.isnan(bad.numpy()).all()
+
+
+@pytest.mark.parametrize("fn, name", [(tf.nn.softmax, "Softmax"),
+                                      (tf.nn.log_softmax, "LogSoftmax")])
+def test_softmax_bad_axis_and_scalar(fn, name):
+    x = tf.constant([[1.0, 2.0]])
+    with pytest.raises(InvalidArgumentError, match=r"`dim` must be in the range \[-2, 2\) .* "
+                       r"Received: dim=2 \[Op:%s\]" % name):
+        fn(x, axis=2)
+    with pytest.raises(InvalidArgumentError, match=r"logits must have >= 1 dimension, got \[\]"):
+        fn(tf.constant(1.0))
+
+
+# -- sigmoid cross-entropy -----------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_sigmoid_xent_forward_backward_second_order(shape, dtype):
+    labels = np.random.default_rng(3).uniform(0, 1, size=shape)
+    helper_test_op(lambda z, x: tf.nn.sigmoid_cross_entropy_with_logits(labels=z, logits=x),
+                   ref_sigmoid_xent, [labels, random_input(shape)], dtype, order=2)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_sigmoid_xent_extreme_logits(dtype):
+    np_dt = dtype.as_numpy_dtype
+    x = tf.constant(np.array([1e4, 1e4, -1e4, -1e4, np.inf, -np.inf], dtype=np_dt))
+    z = tf.constant(np.array([1, 0, 1, 0, 0, 1], dtype=np_dt))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.nn.sigmoid_cross_entropy_with_logits(labels=z, logits=x)
+    # inf * 0 (logits * labels) is nan in TensorFlow's formula too.
+    np.testing.assert_allclose(loss.numpy(), [0, 1e4, 1e4, 0, np.nan, np.inf])
+    np.testing.assert_allclose(tape.gradient(loss, x).numpy(), [0, 1, -1, 0, 1, -1])
+
+
+# -- softmax cross-entropy -----------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("shape, axis", [((1, 1), -1), ((3, 5), -1), ((3, 5), 0), ((4,), 0),
+                                         ((2, 3, 4), -1), ((2, 3, 4), 1), ((0, 5), -1)])
+def test_softmax_xent_forward_backward_second_order(shape, axis, dtype):
+    labels = random_distribution(shape, axis)
+    helper_test_op(lambda z, x: tf.nn.softmax_cross_entropy_with_logits(z, x, axis=axis),
+                   lambda z, x: ref_softmax_xent(z, x, axis),
+                   [labels, random_input(shape)], dtype, order=2)
+
+
+def test_softmax_xent_keywords_and_list_labels():
+    logits = tf.constant([[2.0, 1.0, 0.1]])
+    loss = tf.nn.softmax_cross_entropy_with_logits(labels=[[0, 1, 0]], logits=logits, name="x")
+    assert loss.dtype == tf.float32 and tuple(loss.shape) == (1,)
+    np.testing.assert_allclose(loss.numpy(), ref_softmax_xent(np.array([[0, 1, 0]]),
+                                                              np.array([[2.0, 1.0, 0.1]])),
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_softmax_xent_extreme_logits(dtype):
+    np_dt = dtype.as_numpy_dtype
+    x = tf.constant(np.array([[1e4, -1e4], [-1e4, 1e4], [1e4, 1e4]], dtype=np_dt))
+    z = tf.constant(np.array([[0, 1], [0, 1], [1, 0]], dtype=np_dt))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.nn.softmax_cross_entropy_with_logits(labels=z, logits=x)
+    np.testing.assert_allclose(loss.numpy(), [2e4, 0, np.log(2)], rtol=1e-6)
+    np.testing.assert_allclose(tape.gradient(loss, x).numpy(),
+                               [[1, -1], [0, 0], [-0.5, 0.5]], atol=1e-7)
+
+
+# -- sparse softmax cross-entropy ----------------------------------------------------------------
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("label_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (2, 3, 4), (4,), (0, 5)])
+def test_sparse_xent_forward_backward_second_order(shape, label_dtype, dtype):
+    labels = np.random.default_rng(4).integers(0, shape[-1], size=shape[:-1]).astype(label_dtype)
+
+    def fn(x):
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=x)
+
+    helper_test_op(fn, lambda x: ref_sparse_xent(labels.astype(np.intp), x),
+                   [random_input(shape)], dtype, order=2)
+
+
+def test_sparse_xent_has_no_label_gradient_and_handles_neg_inf():
+    x = tf.constant([[-np.inf, 0.0, 1e4], [0.0, -np.inf, -1e4]])
+    labels = tf.constant([2, 0])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=x)
+    np.testing.assert_allclose(loss.numpy(), [0, 0])
+    np.testing.assert_allclose(tape.gradient(loss, x).numpy(), [[0, 0, 0], [0, 0, 0]])
+
+
+@pytest.mark.parametrize("bad, values", [(5, "0 5"), (-1, "0 -1"), (3, "0 3")])
+def test_sparse_xent_label_out_of_range(bad, values):
+    with pytest.raises(InvalidArgumentError) as err:
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[0, bad], logits=tf.ones((2, 3)))
+    assert str(err.value) == (
+        "Received a label value of %d which is outside the valid range of [0, 3).  Label "
+        "values: %s [Op:SparseSoftmaxCrossEntropyWithLogits]" % (bad, values))
+
+
+def test_sparse_xent_bad_labels():
+    logits = tf.ones((2, 3))
+    with pytest.raises(InvalidArgumentError, match="Value for attr 'Tlabels' of float"):
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[0.0, 1.0], logits=logits)
+    with pytest.raises(ValueError, match=r"`labels.shape.rank` must equal `logits.shape.rank - "
+                       r"1`. Received: labels.shape=\(2, 3\) of rank 2"):
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.zeros((2, 3), tf.int32),
+                                                       logits=logits)
+    with pytest.raises(InvalidArgumentError, match=r"must have the same first dimension, got "
+                       r"logits shape \[2,3\] and labels shape \[3\]"):
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[0, 1, 2], logits=logits)
+    with pytest.raises(ValueError, match=r"labels.shape=\(2, 2\) and logits.shape=\(2, 3, 4\)"):
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.zeros((2, 2), tf.int32),
+                                                       logits=tf.ones((2, 3, 4)))
+
+
+# -- errors shared by the float-only ops ---------------------------------------------------------
+INT_ERROR = "Value for attr 'T' of int32 is not in the list of allowed values"
+
+
+@pytest.mark.parametrize("fn", [
+    tf.nn.softplus, tf.nn.softmax, tf.nn.log_softmax,
+    lambda x: tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=x),
+    lambda x: tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=tf.ones((2, 2))),
+    lambda x: tf.nn.softmax_cross_entropy_with_logits(labels=x, logits=x),
+    lambda x: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[0, 1], logits=x),
+])
+def test_float_only_ops_reject_int32(fn):
+    with pytest.raises(InvalidArgumentError, match=INT_ERROR):
+        fn(tf.constant([[1, 2], [3, 4]]))
+
+
+def test_xent_shape_mismatch_and_missing_arguments():
+    with pytest.raises(ValueError, match=r"must have the same shape, received \(\(2, 3\) vs "
+                       r"\(2,\)\)"):
+        tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.ones((2,)), logits=tf.ones((2, 3)))
+    with pytest.raises(InvalidArgumentError, match=r"logits and labels must be broadcastable: "
+                       r"logits_size=\[2,3\] labels_size=\[2,4\]"):
+        tf.nn.softmax_cross_entropy_with_logits(labels=tf.ones((2, 4)), logits=tf.ones((2, 3)))
+    with pytest.raises(ValueError, match="Both `labels` and `logits` must be provided"):
+        tf.nn.sigmoid_cross_entropy_with_logits(logits=tf.ones((2,)))
+    with pytest.raises(InvalidArgumentError, match="cannot compute SoftmaxCrossEntropyWithLogits"
+                       " as input #1"):
+        tf.nn.softmax_cross_entropy_with_logits(labels=tf.ones((2, 3), tf.float64),
+                                                logits=tf.ones((2, 3)))
