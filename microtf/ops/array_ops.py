@@ -305,7 +305,7 @@ def _index_key(key, shape):
             raise op_error("Index out of range using input dim %d; input has only %d dims. A "
                            "list index is not fancy indexing in TensorFlow: use "
                            "tf.gather(t, %s) to pick entries."
-                           % (len(shape) + 1, len(shape), list(np.asarray(k).tolist())),
+                           % (len(shape), len(shape), list(np.asarray(k).tolist())),
                            "StridedSlice")
         elif k is None or k is Ellipsis or isinstance(k, (slice, np.ndarray)):
             out.append(k)
