@@ -1,25 +1,37 @@
-"""Arithmetic, matmul and sigmoid: each forward beside its gradient (a table of derivatives).
+"""Elementwise math, comparisons, logical ops, matmul and sigmoid: each forward beside its gradient
+(a table of derivatives).
 
-Imports the registry, the kernels and microtf.ops._common. Gradients are written with microtf ops
-so that an outer tape records them (nested tapes give higher derivatives).
+Imports the registry, the kernels and microtf.ops._common; array_ops is reached as a module at
+call time (the two modules use each other's ops in gradients). Gradients are written with microtf
+ops so that an outer tape records them (nested tapes give higher derivatives).
+
+Float forwards run under `_ieee` (np.errstate(all="ignore")): inf and nan are the IEEE answers
+TensorFlow gives, and numpy's RuntimeWarnings about them would only be noise.
 """
 import numpy as np
 
 from .. import _kernels as K
-from ..eager.registry import convert_inputs, register_gradient, register_op
+from ..eager.registry import convert_to_tensor, not_differentiable, register_gradient, register_op
 from ..framework import dtypes as _dt
 from ..framework.errors import InvalidArgumentError
-from ._common import (FLOATS, NUMERIC, broadcast_shape, dims_text, is_row_of, op_error)
 from ..framework.tensor import contiguous
+from . import array_ops as _array
+from ._common import (FLOATS, NUMERIC, NUMERIC_BOOL, broadcast_shape, dims_text, is_row_of,
+                      op_error)
 
 __all__ = ["add", "subtract", "multiply", "divide", "truediv", "floordiv", "floormod", "mod",
-           "pow", "negative", "log", "greater", "matmul", "sigmoid"]
+           "pow", "negative", "square", "sqrt", "exp", "log", "log1p", "abs", "sign",
+           "reciprocal", "round", "tanh", "maximum", "minimum", "clip_by_value",
+           "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+           "logical_and", "logical_or", "logical_not", "logical_xor", "matmul", "sigmoid"]
 
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_ieee = np.errstate(all="ignore")  # decorator: IEEE results (inf, nan) without RuntimeWarnings
 
 
 # -- broadcasting gradients -------------------------------------------------------------------
 @register_op("SumToShape", same_dtype=False)
+@_ieee
 def _sum_to_shape(dy, shape):
     """Sums dy over the axes along which an input of `shape` was broadcast."""
     if dy.shape == shape:
@@ -47,24 +59,33 @@ def sum_to_shape(dy, shape):
 
 @register_gradient("SumToShape")
 def _sum_to_shape_grad(op, dy):
-    from .array_ops import broadcast_to
-    return (broadcast_to(dy, op.inputs[0].shape._dims),)
+    return (_array.broadcast_to(dy, op.inputs[0].shape._dims),)
 
 
 def _binary_out(x, y, op_name):
     return np.empty(broadcast_shape(x.shape, y.shape, op_name), dtype=x.dtype)
 
 
+def _unbroadcast(op, gx, gy):
+    """The two gradients of a broadcasting binary op, each summed back to its input's shape;
+    gx/gy are callables so that work is skipped for inputs that need no gradient."""
+    x, y = op.inputs
+    return (sum_to_shape(gx(), x.shape._dims) if op.needs_grad[0] else None,
+            sum_to_shape(gy(), y.shape._dims) if op.needs_grad[1] else None)
+
+
 # -- add, subtract, multiply, divide ----------------------------------------------------------
 @register_op("AddV2", dtypes=NUMERIC + (_dt.string,), scalar_error=InvalidArgumentError)
+@_ieee
 def add(x, y):
     """x + y with broadcasting; same-shape, bias-row and scalar cases run in csrc/."""
     if x.dtype in _KERNEL_DTYPES:
-        if x.shape == y.shape or is_row_of(y.shape, x.shape):
+        # is_row_of ignores leading 1s: (1, 1) + () must still come out as (1, 1).
+        if x.shape == y.shape or y.ndim <= x.ndim and is_row_of(y.shape, x.shape):
             out = np.empty(x.shape, dtype=x.dtype)
             K.add(x, y, out)
             return out
-        if is_row_of(x.shape, y.shape):
+        if x.ndim <= y.ndim and is_row_of(x.shape, y.shape):
             out = np.empty(y.shape, dtype=y.dtype)
             K.add(y, x, out)
             return out
@@ -75,26 +96,26 @@ def add(x, y):
 @register_gradient("AddV2")
 def _add_grad(op, dy):
     """dx = dy, dy = dy, each summed back to its input's shape."""
-    x, y = op.inputs
-    return (sum_to_shape(dy, x.shape._dims) if op.needs_grad[0] else None,
-            sum_to_shape(dy, y.shape._dims) if op.needs_grad[1] else None)
+    return _unbroadcast(op, lambda: dy, lambda: dy)
 
 
 @register_op("Sub", dtypes=NUMERIC)
+@_ieee
 def subtract(x, y):
+    """x - y with broadcasting."""
     return np.subtract(x, y, out=_binary_out(x, y, "Sub"))
 
 
 @register_gradient("Sub")
 def _sub_grad(op, dy):
     """dx = dy, dy = -dy."""
-    x, y = op.inputs
-    return (sum_to_shape(dy, x.shape._dims) if op.needs_grad[0] else None,
-            sum_to_shape(negative(dy), y.shape._dims) if op.needs_grad[1] else None)
+    return _unbroadcast(op, lambda: dy, lambda: negative(dy))
 
 
 @register_op("Mul", dtypes=NUMERIC + (_dt.bool,))
+@_ieee
 def multiply(x, y):
+    """x * y with broadcasting."""
     return np.multiply(x, y, out=_binary_out(x, y, "Mul"))
 
 
@@ -102,40 +123,48 @@ def multiply(x, y):
 def _mul_grad(op, dy):
     """dx = dy * y, dy = dy * x."""
     x, y = op.inputs
-    return (sum_to_shape(multiply(dy, y), x.shape._dims) if op.needs_grad[0] else None,
-            sum_to_shape(multiply(dy, x), y.shape._dims) if op.needs_grad[1] else None)
+    return _unbroadcast(op, lambda: multiply(dy, y), lambda: multiply(dy, x))
+
+
+def _check_int_divisor(x, y, op_name):
+    if x.dtype.kind in "iu" and np.any(y == 0):
+        raise op_error("Integer division by zero", op_name)
 
 
 @register_op("RealDiv", dtypes=NUMERIC)
+@_ieee
 def _real_div(x, y):
+    """x / y; on integers (tf.realdiv) the quotient truncates toward zero, as C does."""
+    out = _binary_out(x, y, "RealDiv")
     if x.dtype.kind in "iu":
-        if np.any(y == 0):
-            raise op_error("Integer division by zero", "RealDiv")
-        return np.trunc(np.divide(x, y)).astype(x.dtype)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.divide(x, y, out=_binary_out(x, y, "RealDiv"))
+        _check_int_divisor(x, y, "RealDiv")
+        # Exact in integers: floor, then step back toward zero where the signs differ.
+        q = np.floor_divide(x, y)
+        return np.add(q, (np.remainder(x, y) != 0) & ((x < 0) != (y < 0)), out=out,
+                      casting="unsafe")
+    return np.divide(x, y, out=out)
 
 
 @register_gradient("RealDiv")
 def _real_div_grad(op, dy):
     """dx = dy / y, dy = -dy * x / y**2."""
     x, y = op.inputs
-    gx = sum_to_shape(_real_div(dy, y), x.shape._dims) if op.needs_grad[0] else None
-    gy = None
-    if op.needs_grad[1]:
-        gy = sum_to_shape(multiply(dy, _real_div(_real_div(negative(x), y), y)), y.shape._dims)
-    return gx, gy
+    return _unbroadcast(op, lambda: _real_div(dy, y),
+                        lambda: multiply(dy, _real_div(_real_div(negative(x), y), y)))
 
 
 def divide(x, y, name=None):
-    """tf.divide / the `/` operator: true division; ints become floats (int32 -> float64)."""
-    from .array_ops import cast
-    x, y = convert_inputs((x, y), _real_div.op_def)
+    """tf.divide / the `/` operator: true division; ints become floats (int32 -> float64).
+
+    As TensorFlow, `y` is converted with x's dtype as a hint only, so `int_tensor / 1.5` gives
+    a TypeError naming both dtypes rather than a conversion error."""
+    x = convert_to_tensor(x)
+    y = convert_to_tensor(y, dtype_hint=x.dtype)
     if x.dtype is not y.dtype:
         raise TypeError("`x` and `y` must have the same dtype, got %r != %r." % (x.dtype, y.dtype))
     if x.dtype.is_integer:
         target = _dt.float64 if x.dtype.size >= 4 else _dt.float32
-        x, y = cast(x, target), cast(y, target)
+        x, y = _array.cast(x, target), _array.cast(y, target)
     return _real_div(x, y)
 
 
@@ -143,73 +172,174 @@ truediv = divide
 
 
 @register_op("FloorDiv", dtypes=NUMERIC)
+@_ieee
 def floordiv(x, y):
-    if x.dtype.kind in "iu" and np.any(y == 0):
-        raise op_error("Integer division by zero", "FloorDiv")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.floor_divide(x, y, out=_binary_out(x, y, "FloorDiv"))
+    """floor(x / y); integer division by zero is an error, float division gives inf/nan."""
+    _check_int_divisor(x, y, "FloorDiv")
+    return np.floor_divide(x, y, out=_binary_out(x, y, "FloorDiv"))
 
 
 register_gradient("FloorDiv")(lambda op, dy: (None, None))
 
 
 @register_op("FloorMod", dtypes=NUMERIC)
+@_ieee
 def floormod(x, y):
-    if x.dtype.kind in "iu" and np.any(y == 0):
-        raise op_error("Integer division by zero", "FloorMod")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.mod(x, y, out=_binary_out(x, y, "FloorMod"))
+    """x - floor(x / y) * y: the result has the sign of the divisor, as Python's %."""
+    _check_int_divisor(x, y, "FloorMod")
+    return np.mod(x, y, out=_binary_out(x, y, "FloorMod"))
 
 
 @register_gradient("FloorMod")
 def _floormod_grad(op, dy):
     """x mod y = x - floor(x/y)*y: dx = dy, dy = -dy * floor(x/y)."""
     x, y = op.inputs
-    return (sum_to_shape(dy, x.shape._dims) if op.needs_grad[0] else None,
-            sum_to_shape(multiply(dy, negative(floordiv(x, y))), y.shape._dims)
-            if op.needs_grad[1] else None)
+    return _unbroadcast(op, lambda: dy, lambda: multiply(dy, negative(floordiv(x, y))))
 
 
 mod = floormod
 
 
 @register_op("Pow", dtypes=NUMERIC)
+@_ieee
 def pow(x, y):  # noqa: A001 - TensorFlow's name
+    """x ** y; integers to negative integer powers are an error (numpy's too, but a ValueError)."""
     if x.dtype.kind in "iu" and np.any(y < 0):
         raise op_error("Integers to negative integer powers are not allowed", "Pow")
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return np.power(x, y, out=_binary_out(x, y, "Pow"))
+    return np.power(x, y, out=_binary_out(x, y, "Pow"))
 
 
 @register_gradient("Pow")
 def _pow_grad(op, dy):
-    """dx = dy * y * x**(y-1); dy = dy * x**y * log(x) (0 where x <= 0)."""
-    from .array_ops import ones_like, where, zeros_like
+    """dx = dy * y * x**(y-1) (so (x**2)'(0) = 0, (x**0.5)'(0) = inf);
+    dy = dy * x**y * log(x), taken as 0 where x <= 0."""
     x, y = op.inputs
-    gx = gy = None
-    if op.needs_grad[0]:
-        gx = sum_to_shape(multiply(dy, multiply(y, pow(x, subtract(y, 1)))), x.shape._dims)
-    if op.needs_grad[1]:
-        positive = greater(x, zeros_like(x))
-        safe_x = where(positive, x, ones_like(x))
-        log_x = where(positive, log(safe_x), zeros_like(x))
-        gy = sum_to_shape(multiply(dy, multiply(op.outputs[0], log_x)), y.shape._dims)
-    return gx, gy
+
+    def grad_y():
+        positive = greater(x, 0)
+        log_x = _array.where(positive, log(_array.where(positive, x, _array.ones_like(x))),
+                             _array.zeros_like(x))
+        return multiply(dy, multiply(op.outputs[0], log_x))
+
+    return _unbroadcast(op, lambda: multiply(dy, multiply(y, pow(x, subtract(y, 1)))), grad_y)
 
 
-# -- unary math used by the gradients above ---------------------------------------------------
+# -- maximum, minimum, clip_by_value ----------------------------------------------------------
+@register_op("Maximum", dtypes=NUMERIC)
+@_ieee
+def maximum(x, y):
+    """The larger of x and y elementwise (nan if either is nan)."""
+    return np.maximum(x, y, out=_binary_out(x, y, "Maximum"))
+
+
+@register_op("Minimum", dtypes=NUMERIC)
+@_ieee
+def minimum(x, y):
+    """The smaller of x and y elementwise (nan if either is nan)."""
+    return np.minimum(x, y, out=_binary_out(x, y, "Minimum"))
+
+
+def _select_grad(op, dy, xmask):
+    """dx = dy where xmask, dy = dy elsewhere: a tie gives the whole gradient to x (TF)."""
+    zero = _array.zeros_like(dy)
+    return _unbroadcast(op, lambda: _array.where(xmask, dy, zero),
+                        lambda: _array.where(xmask, zero, dy))
+
+
+@register_gradient("Maximum")
+def _maximum_grad(op, dy):
+    """dx = dy where x >= y, dy = dy where x < y."""
+    return _select_grad(op, dy, greater_equal(*op.inputs))
+
+
+@register_gradient("Minimum")
+def _minimum_grad(op, dy):
+    """dx = dy where x <= y, dy = dy where x > y."""
+    return _select_grad(op, dy, less_equal(*op.inputs))
+
+
+@register_op("ClipByValue", dtypes=NUMERIC)
+@_ieee
+def _clip_by_value(t, lo, hi):
+    for bound in (lo, hi):
+        if broadcast_shape(t.shape, bound.shape, "ClipByValue") != t.shape:
+            raise ValueError("Shapes %s and %s are incompatible: clip_by_value's bounds must "
+                             "broadcast to the shape of t, %s, not enlarge it."
+                             % (bound.shape, t.shape, t.shape))
+    # TensorFlow's order, minimum then maximum: when lo > hi every element becomes lo.
+    return np.maximum(np.minimum(t, hi), lo)
+
+
+def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    """tf.clip_by_value: min(max(t, clip_value_min), clip_value_max), shaped like t."""
+    return _clip_by_value(t, clip_value_min, clip_value_max)
+
+
+@register_gradient("ClipByValue")
+def _clip_by_value_grad(op, dy):
+    """dt = dy where lo <= t <= hi; dlo = dy where t < lo; dhi = dy where t > hi."""
+    t, lo, hi = op.inputs
+    below, above = less(t, lo), greater(t, hi)
+    zero = _array.zeros_like(dy)
+    grads = []
+    for x, mask, keep in ((t, logical_or(below, above), False), (lo, below, True),
+                          (hi, above, True)):
+        g = _array.where(mask, dy, zero) if keep else _array.where(mask, zero, dy)
+        grads.append(sum_to_shape(g, x.shape._dims))
+    return tuple(g if need else None for g, need in zip(grads, op.needs_grad))
+
+
+# -- unary math --------------------------------------------------------------------------------
 @register_op("Neg", dtypes=NUMERIC)
 def negative(x):
+    """-x."""
     return np.negative(x)
 
 
 register_gradient("Neg")(lambda op, dy: (negative(dy),))
 
 
+@register_op("Square", dtypes=NUMERIC)
+@_ieee
+def square(x):
+    """x * x."""
+    return np.square(x)
+
+
+@register_gradient("Square")
+def _square_grad(op, dy):
+    """dx = dy * 2x."""
+    return (multiply(dy, multiply(op.inputs[0], 2)),)
+
+
+@register_op("Sqrt", dtypes=FLOATS)
+@_ieee
+def sqrt(x):
+    """The square root; nan for x < 0."""
+    return np.sqrt(x)
+
+
+@register_gradient("Sqrt")
+def _sqrt_grad(op, dy):
+    """dx = dy * 0.5 / y: inf at x = 0, as TensorFlow."""
+    return (_real_div(multiply(dy, 0.5), op.outputs[0]),)
+
+
+@register_op("Exp", dtypes=FLOATS)
+@_ieee
+def exp(x):
+    """e ** x (inf on overflow)."""
+    return np.exp(x)
+
+
+register_gradient("Exp")(lambda op, dy: (multiply(dy, op.outputs[0]),))  # dx = dy * y
+
+
 @register_op("Log", dtypes=FLOATS)
+@_ieee
 def log(x):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log(x)
+    """The natural logarithm: -inf at 0, nan below."""
+    return np.log(x)
 
 
 @register_gradient("Log")
@@ -218,14 +348,124 @@ def _log_grad(op, dy):
     return (_real_div(dy, op.inputs[0]),)
 
 
-@register_op("Greater", dtypes=NUMERIC)
-def greater(x, y):
-    broadcast_shape(x.shape, y.shape, "Greater")
-    return np.greater(x, y)
+@register_op("Log1p", dtypes=FLOATS)
+@_ieee
+def log1p(x):
+    """log(1 + x), accurate for small x."""
+    return np.log1p(x)
+
+
+@register_gradient("Log1p")
+def _log1p_grad(op, dy):
+    """dx = dy / (1 + x)."""
+    return (_real_div(dy, add(op.inputs[0], 1)),)
+
+
+@register_op("Abs", dtypes=NUMERIC)
+def abs(x):  # noqa: A001 - TensorFlow's name
+    """|x|."""
+    return np.abs(x)
+
+
+@register_gradient("Abs")
+def _abs_grad(op, dy):
+    """dx = dy * sign(x): 0 at x = 0, as TensorFlow."""
+    return (multiply(dy, sign(op.inputs[0])),)
+
+
+@register_op("Sign", dtypes=NUMERIC)
+def sign(x):
+    """-1, 0 or 1 by the sign of x (nan for nan)."""
+    return np.sign(x)
+
+
+register_gradient("Sign")(lambda op, dy: (_array.zeros_like(op.inputs[0]),))  # piecewise flat
+
+
+@register_op("Reciprocal", dtypes=FLOATS)
+@_ieee
+def reciprocal(x):
+    """1 / x (inf at 0)."""
+    return np.reciprocal(x)
+
+
+@register_gradient("Reciprocal")
+def _reciprocal_grad(op, dy):
+    """dx = -dy * y**2."""
+    return (negative(multiply(dy, square(op.outputs[0]))),)
+
+
+@register_op("Round", dtypes=NUMERIC)
+def round(x):  # noqa: A001 - TensorFlow's name
+    """Rounds half to even (banker's rounding): round(0.5) = 0, round(1.5) = 2."""
+    return np.round(x)
+
+
+not_differentiable("Round")
+
+
+@register_op("Tanh", dtypes=FLOATS)
+def tanh(x):
+    """The hyperbolic tangent."""
+    return np.tanh(x)
+
+
+@register_gradient("Tanh")
+def _tanh_grad(op, dy):
+    """dx = dy * (1 - y**2), from the saved output y."""
+    return (multiply(dy, subtract(1, square(op.outputs[0]))),)
+
+
+# -- comparisons and logical ops (bool results, not differentiable) ---------------------------
+def _elementwise(name, ufunc, doc, dtypes, check=None):
+    """Registers a broadcasting elementwise op with no gradient, e.g. a comparison."""
+    def forward(*xs):
+        if check is not None:
+            check(xs, name)
+        if len(xs) == 2:
+            broadcast_shape(xs[0].shape, xs[1].shape, name)
+        return ufunc(*xs)
+
+    forward.__name__ = forward.__qualname__ = ufunc.__name__
+    forward.__doc__ = doc
+    op = register_op(name, forward, dtypes=dtypes, same_dtype=dtypes is not None)
+    not_differentiable(name)
+    return op
+
+
+_EQUALITY = NUMERIC_BOOL + (_dt.string,)
+equal = _elementwise("Equal", np.equal, "x == y elementwise (bool).", _EQUALITY)
+not_equal = _elementwise("NotEqual", np.not_equal, "x != y elementwise (bool).", _EQUALITY)
+less = _elementwise("Less", np.less, "x < y elementwise (bool).", NUMERIC)
+less_equal = _elementwise("LessEqual", np.less_equal, "x <= y elementwise (bool).", NUMERIC)
+greater = _elementwise("Greater", np.greater, "x > y elementwise (bool).", NUMERIC)
+greater_equal = _elementwise("GreaterEqual", np.greater_equal, "x >= y elementwise (bool).",
+                             NUMERIC)
+
+
+def _check_bool(xs, name):
+    # The logical ops have no type attribute in TensorFlow: their error names the input.
+    for i, x in enumerate(xs):
+        if x.dtype != np.bool_:
+            raise op_error("cannot compute %s as input #%d(zero-based) was expected to be a bool "
+                           "tensor but is a %s tensor\nHint: logical ops take bool tensors; "
+                           "compare first (x > 0) or use tf.cast(x, tf.bool)."
+                           % (name, i, _dt.from_numpy(x.dtype)._short), name)
+
+
+logical_and = _elementwise("LogicalAnd", np.logical_and, "x AND y elementwise (bool inputs).",
+                           None, _check_bool)
+logical_or = _elementwise("LogicalOr", np.logical_or, "x OR y elementwise (bool inputs).",
+                          None, _check_bool)
+logical_xor = _elementwise("LogicalXor", np.logical_xor, "x XOR y elementwise (bool inputs).",
+                           None, _check_bool)
+logical_not = _elementwise("LogicalNot", np.logical_not, "NOT x elementwise (bool input).",
+                           None, _check_bool)
 
 
 # -- matmul ------------------------------------------------------------------------------------
 @register_op("MatMul", dtypes=NUMERIC)
+@_ieee
 def _matmul(a, b, transpose_a=False, transpose_b=False):
     """op(a) @ op(b); 2-D float products are one BLAS gemm call with transpose flags."""
     if a.ndim < 2 or b.ndim < 2:
