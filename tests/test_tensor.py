@@ -450,3 +450,64 @@ def test_pickle_roundtrip():
 
 def test_device_attribute():
     assert tf.constant(1.).device.endswith("CPU:0")
+
+
+# -- indexing (section 2.8) ---------------------------------------------------------------------
+_M = np.arange(12).reshape(3, 4)
+
+
+@pytest.mark.parametrize("key", [
+    1, -1, slice(1, None), slice(None, None, -1), slice(None, None, 2), (Ellipsis, 0),
+    (None, 1), (1, None), (slice(None), 2), (-1, -2), np.int64(2), (np.int32(0), slice(1, 3)),
+])
+def test_indexing_matches_numpy(key):
+    t = tf.constant(_M)
+    out = t[key]
+    assert isinstance(out, tf.Tensor) and out.dtype is tf.int64
+    np.testing.assert_array_equal(out.numpy(), _M[key])
+
+
+def test_indexing_with_tensors():
+    t = tf.constant([10, 20, 30])
+    assert t[tf.constant(1)].numpy() == 20
+    assert t[tf.newaxis].shape == (1, 3)
+    np.testing.assert_array_equal(t[tf.constant([True, False, True])].numpy(), [10, 30])
+
+
+def test_index_out_of_range():
+    with pytest.raises(tf.errors.InvalidArgumentError) as e:
+        tf.constant([1, 2, 3])[5]
+    assert str(e.value) == "slice index 5 of dimension 0 out of bounds. [Op:StridedSlice]"
+    with pytest.raises(tf.errors.InvalidArgumentError, match="slice index -4 of dimension 0"):
+        tf.constant([1, 2, 3])[-4]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="dimension 1 out of bounds"):
+        tf.constant(_M)[0, 4]
+
+
+def test_list_index_is_not_fancy_indexing():
+    with pytest.raises(tf.errors.InvalidArgumentError, match="^Index out of range using input "
+                                                            "dim 1; input has only 1 dims") as e:
+        tf.constant([1, 2, 3])[[0, 2]]
+    assert "tf.gather" in str(e.value)
+
+
+def test_gradient_flows_through_slicing():
+    v = tf.Variable([1., 2., 3.])
+    with tf.GradientTape() as tape:
+        y = v[1] * 5.
+    np.testing.assert_array_equal(tape.gradient(y, v).numpy(), [0., 5., 0.])
+
+
+def test_no_item_assignment():
+    t = tf.constant([1., 2.])
+    assert not hasattr(t, "__setitem__")
+    with pytest.raises(TypeError):
+        t[0] = 9.
+    np.testing.assert_array_equal(t.numpy(), [1., 2.])
+
+
+@pytest.mark.xfail(strict=True, reason="slices of variables have no .assign yet")
+def test_variable_slice_assign():
+    v = tf.Variable([1., 2., 3.])
+    v[0].assign(9.)
+    np.testing.assert_array_equal(v.numpy(), [9., 2., 3.])
