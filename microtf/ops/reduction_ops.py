@@ -56,7 +56,8 @@ def _constant_like(array, like):
 # -- sum, mean, prod ----------------------------------------------------------------------------
 @register_op("Sum", dtypes=NUMERIC)
 def _sum(x, axis, keepdims):
-    return np.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)  # int32 stays int32, as TF
+    with np.errstate(over="ignore", invalid="ignore"):  # inf and inf - inf = nan, as IEEE says
+        return np.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)  # int32 stays int32
 
 
 def reduce_sum(input_tensor, axis=None, keepdims=False, name=None):
@@ -79,7 +80,7 @@ def _mean(x, axis, keepdims):
         s = np.sum(x, axis=axis, keepdims=keepdims, dtype=np.int64)
         q = np.abs(s) // max(n, 1)
         return (np.sign(s) * q).astype(x.dtype)
-    with np.errstate(invalid="ignore", divide="ignore"):  # the mean of nothing is nan
+    with np.errstate(all="ignore"):  # the mean of nothing is nan; overflow gives inf
         return np.divide(np.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype), x.dtype.type(n))
 
 
