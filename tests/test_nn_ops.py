@@ -342,3 +342,11 @@ def test_xent_shape_mismatch_and_missing_arguments():
                        " as input #1"):
         tf.nn.softmax_cross_entropy_with_logits(labels=tf.ones((2, 3), tf.float64),
                                                 logits=tf.ones((2, 3)))
+
+
+def test_variables_are_read_and_watched():
+    v = tf.Variable([[1.0, -2.0, 0.5]])
+    with tf.GradientTape() as tape:
+        loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[0], logits=tf.nn.relu(v))
+    p = ref_softmax(np.array([[1.0, 0.0, 0.5]]))[0]
+    np.testing.assert_allclose(tape.gradient(loss, v).numpy(), [[p[0] - 1, 0, p[2]]], rtol=1e-6)

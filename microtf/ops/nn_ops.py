@@ -265,13 +265,12 @@ def _sparse_softmax_xent(logits, labels, axis):
                        "  Label values: %s" % (labels[bad].flat[0], n,
                                                " ".join(str(v) for v in labels.flat)),
                        "SparseSoftmaxCrossEntropyWithLogits")
+    idx = labels[..., None].astype(np.intp)
     shifted, e, total = _shifted_exp(logits, -1)
-    picked = np.take_along_axis(shifted, labels[..., None].astype(np.intp), axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        loss = (np.log(total) - picked)[..., 0]
+        loss = (np.log(total) - np.take_along_axis(shifted, idx, axis=-1))[..., 0]
         backprop = e / total
-    np.put_along_axis(backprop, labels[..., None].astype(np.intp),
-                      np.take_along_axis(backprop, labels[..., None].astype(np.intp), -1) - 1, -1)
+    np.put_along_axis(backprop, idx, np.take_along_axis(backprop, idx, axis=-1) - 1, axis=-1)
     return loss, backprop
 
 
