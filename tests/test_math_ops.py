@@ -409,6 +409,20 @@ def test_numpy_operands_cast_unsafely_to_tensor_dtype():
     assert isinstance(got, tf.Tensor) and got.dtype == tf.float32
     got = tf.constant([1, 2]) / np.array([1.5, 2.0])  # y cast to int32 first, then true division
     assert got.dtype == tf.float64 and got.numpy().tolist() == [1.0, 1.0]
+    got = np.array([1.0, 3.0]) / tf.constant([2.0, 4.0])  # reflected: the tensor's dtype wins
+    assert isinstance(got, tf.Tensor) and got.dtype == tf.float32
+    np.testing.assert_array_equal(got.numpy(), [0.5, 0.75])
+    for got in (np.array([3.0]) - tf.constant([1.0]), np.array([3.0]) ** tf.constant([2.0])):
+        assert isinstance(got, tf.Tensor) and got.dtype == tf.float32
+
+
+def test_variables_as_operands():
+    v = tf.Variable([1.0, -2.0])
+    assert (v / 2).numpy().tolist() == [0.5, -1.0]
+    assert (2.0 / v).dtype == tf.float32
+    with tf.GradientTape() as tape:
+        y = tf.maximum(v, 0.0) * v + tf.abs(v) / v
+    np.testing.assert_array_equal(tape.gradient(y, v).numpy(), [2.0, 0.0])
 
 
 def test_round_is_bankers():

@@ -14,7 +14,8 @@ from .. import _kernels as K
 from ..eager.registry import convert_to_tensor, not_differentiable, register_gradient, register_op
 from ..framework import dtypes as _dt
 from ..framework.errors import InvalidArgumentError
-from ..framework.tensor import contiguous
+from ..framework.tensor import Tensor, contiguous
+from ..framework.variable import Variable
 from . import array_ops as _array
 from ._common import (FLOATS, NUMERIC, NUMERIC_BOOL, broadcast_shape, dims_text, is_row_of,
                       op_error)
@@ -157,8 +158,12 @@ def divide(x, y, name=None):
     """tf.divide / the `/` operator: true division; ints become floats (int32 -> float64).
 
     As TensorFlow, `y` is converted with x's dtype as a hint only, so `int_tensor / 1.5` gives
-    a TypeError naming both dtypes rather than a conversion error."""
-    x = convert_to_tensor(x)
+    a TypeError naming both dtypes rather than a conversion error. A non-tensor `x` beside a
+    tensor `y` (the reflected `ndarray / tensor`) takes y's dtype the same way."""
+    if not isinstance(x, (Tensor, Variable)) and isinstance(y, (Tensor, Variable)):
+        x = convert_to_tensor(x, dtype_hint=y.dtype)
+    else:
+        x = convert_to_tensor(x)
     y = convert_to_tensor(y, dtype_hint=x.dtype)
     if x.dtype is not y.dtype:
         raise TypeError("`x` and `y` must have the same dtype, got %r != %r." % (x.dtype, y.dtype))
