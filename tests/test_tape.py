@@ -556,3 +556,40 @@ def test_training_step_creates_no_reference_cycles():
 
     step()  # warm up caches outside the check
     np.testing.assert_no_gc_cycles(step)
+
+
+def test_jacobian_unconnected_and_batch_jacobian():
+    x, u = tf.Variable([[1., 2.], [3., 4.]]), tf.Variable([1., 2.])
+    with tf.GradientTape(persistent=True) as tape:
+        y = x * x
+    assert tape.jacobian(y, u) is None
+    z = tape.jacobian(y, u, unconnected_gradients="zero")
+    assert z.shape == (2, 2, 2) and not np.any(z.numpy())
+    bj = tape.batch_jacobian(y, x)
+    np.testing.assert_array_equal(bj.numpy(), [[[2., 0.], [0., 4.]], [[6., 0.], [0., 8.]]])
+
+
+def test_output_gradients_for_list_targets():
+    x = tf.Variable([1., 2.])
+    with tf.GradientTape() as tape:
+        y = x * x
+        z = x * 3.
+    g = tape.gradient([y, z], x, output_gradients=[tf.constant([1., 1.]), tf.constant([2., 0.])])
+    np.testing.assert_array_equal(g.numpy(), [2. + 6., 4.])
+
+
+def test_exception_inside_tape_stops_recording():
+    from microtf.eager.tape import _state
+    before = list(_state.tapes)
+    with pytest.raises(KeyError):
+        with tf.GradientTape():
+            raise KeyError("boom")
+    assert _state.tapes == before
+
+
+def test_unknown_unconnected_gradients_value():
+    x = tf.Variable(1.)
+    with tf.GradientTape() as tape:
+        y = x * 2.
+    with pytest.raises(ValueError, match="bogus"):
+        tape.gradient(y, x, unconnected_gradients="bogus")
