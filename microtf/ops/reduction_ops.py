@@ -288,12 +288,6 @@ not_differentiable("ArgMin")
 
 
 # -- norm --------------------------------------------------------------------------------------
-def _abs(x):
-    """|x| = x * sign(x); sign is piecewise constant, so this differentiates to sign(x)
-    (0 at 0, as TF's abs)."""
-    return _math.multiply(x, _constant_like(np.sign(x._value), x))
-
-
 def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa: A002
     """tf.norm: vector norms (ord 'euclidean'/2, 1, np.inf or any p > 0) over `axis` (an int,
     or None for the whole tensor as one vector); 'fro'/'euclidean' over a 2-tuple axis.
@@ -319,11 +313,10 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None):  # noqa:
         raise ValueError("'ord' must be a supported vector norm, got fro.")
     keepdims = bool(keepdims)
     if p in ("euclidean", "fro", 2):
-        s = reduce_sum(_math.multiply(x, x), axis, keepdims)
-        return _math.pow(s, _constant_like(0.5, s))
+        return _math.sqrt(reduce_sum(_math.multiply(x, x), axis, keepdims))
     if p == np.inf:
-        return reduce_max(_abs(x), axis, keepdims)
+        return reduce_max(_math.abs(x), axis, keepdims)
     if p == 1:
-        return reduce_sum(_abs(x), axis, keepdims)
-    s = reduce_sum(_math.pow(_abs(x), _constant_like(p, x)), axis, keepdims)
+        return reduce_sum(_math.abs(x), axis, keepdims)
+    s = reduce_sum(_math.pow(_math.abs(x), _constant_like(p, x)), axis, keepdims)
     return _math.pow(s, _constant_like(1.0 / p, s))
