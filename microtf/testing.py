@@ -58,7 +58,7 @@ def numerical_jacobian(fn, arrays, delta=1e-6):
     for k, a in enumerate(arrays):
         jac = np.zeros(y0.shape + a.shape)
         flat = a.reshape(-1)
-        jflat = jac.reshape(y0.shape + (-1,))
+        jflat = jac.reshape(y0.shape + (a.size,))
         for i in range(flat.size):
             old = flat[i]
             flat[i] = old + delta
