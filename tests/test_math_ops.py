@@ -369,6 +369,8 @@ VALUE_RULES = [
     ("floormod_int", lambda: tf.constant(-7) % 3, tf.int32, 2),
     ("floormod_float", lambda: tf.constant(-7.0) % 3, tf.float32, 2.0),
     ("float_div_zero", lambda: tf.constant(1.0) / 0, tf.float32, np.inf),
+    ("int_truediv_zero", lambda: tf.constant(-7) / 0, tf.float64, -np.inf),
+    ("float_floordiv_zero", lambda: tf.constant(1.0) // 0, tf.float32, np.inf),
     ("sqrt_neg", lambda: tf.sqrt(-1.0), tf.float32, np.nan),
     ("log_zero", lambda: tf.math.log(0.0), tf.float32, -np.inf),
     ("int_pow", lambda: tf.constant(2) ** 2, tf.int32, 4),

@@ -132,18 +132,11 @@ def _check_int_divisor(x, y, op_name):
         raise op_error("Integer division by zero", op_name)
 
 
-@register_op("RealDiv", dtypes=NUMERIC)
+@register_op("RealDiv", dtypes=FLOATS)
 @_ieee
 def _real_div(x, y):
-    """x / y; on integers (tf.realdiv) the quotient truncates toward zero, as C does."""
-    out = _binary_out(x, y, "RealDiv")
-    if x.dtype.kind in "iu":
-        _check_int_divisor(x, y, "RealDiv")
-        # Exact in integers: floor, then step back toward zero where the signs differ.
-        q = np.floor_divide(x, y)
-        return np.add(q, (np.remainder(x, y) != 0) & ((x < 0) != (y < 0)), out=out,
-                      casting="unsafe")
-    return np.divide(x, y, out=out)
+    """x / y in floating point (`divide` casts integers first): x / 0 gives inf or nan."""
+    return np.divide(x, y, out=_binary_out(x, y, "RealDiv"))
 
 
 @register_gradient("RealDiv")
@@ -180,8 +173,9 @@ truediv = divide
 @_ieee
 def floordiv(x, y):
     """floor(x / y); integer division by zero is an error, float division gives inf/nan."""
+    out = _binary_out(x, y, "FloorDiv")
     _check_int_divisor(x, y, "FloorDiv")
-    return np.floor_divide(x, y, out=_binary_out(x, y, "FloorDiv"))
+    return np.floor_divide(x, y, out=out)
 
 
 register_gradient("FloorDiv")(lambda op, dy: (None, None))
@@ -191,8 +185,9 @@ register_gradient("FloorDiv")(lambda op, dy: (None, None))
 @_ieee
 def floormod(x, y):
     """x - floor(x / y) * y: the result has the sign of the divisor, as Python's %."""
+    out = _binary_out(x, y, "FloorMod")
     _check_int_divisor(x, y, "FloorMod")
-    return np.mod(x, y, out=_binary_out(x, y, "FloorMod"))
+    return np.mod(x, y, out=out)
 
 
 @register_gradient("FloorMod")
