@@ -47,9 +47,7 @@ def _unreduce(dy, op):
 
 
 def _constant_like(array, like):
-    """A constant tensor of `like`'s dtype. Used for masks and weights that are piecewise
-    constant in the op's inputs: their derivative is 0, so a constant is exact also for
-    nested tapes."""
+    """A constant (a count, an exponent) as a tensor of `like`'s dtype."""
     return wrap(np.asarray(array, dtype=like.dtype._np), like.dtype)
 
 
@@ -152,11 +150,10 @@ def _prod_others_grad(op, g):
     axis = op.attrs["axis"]
     gp = _math.multiply(g, p)
     total = _array.broadcast_to(reduce_sum(gp, axis, keepdims=True), x.shape._dims)
-    nonzero = x._value != 0
-    safe_x = _math.add(_math.multiply(x, _constant_like(nonzero, x)),
-                       _constant_like(~nonzero, x))
+    nonzero = _array.cast(_math.not_equal(x, 0), x.dtype)
+    safe_x = _math.add(_math.multiply(x, nonzero), _math.subtract(1, nonzero))
     dx = _math.divide(_math.subtract(total, gp), safe_x)
-    return (_math.multiply(dx, _constant_like(nonzero, x)),)
+    return (_math.multiply(dx, nonzero),)
 
 
 # -- max, min ----------------------------------------------------------------------------------
@@ -195,12 +192,11 @@ def reduce_min(input_tensor, axis=None, keepdims=False, name=None):
 
 def _extreme_grad(op, dy):
     """dx = dy * [x == y] / (number of ties): tied extremes share the gradient evenly."""
-    x, y = op.inputs[0]._value, op.outputs[0]._value
-    axis = op.attrs["axis"]
-    mask = x == y.reshape(_kept_shape(x.shape, axis))
-    with np.errstate(invalid="ignore", divide="ignore"):  # nan extremes give 0/0 = nan, as TF
-        weight = mask / np.sum(mask, axis=axis, keepdims=True)
-    return (_math.multiply(_unreduce(dy, op), _constant_like(weight, dy)),)
+    x, axis = op.inputs[0], op.attrs["axis"]
+    y = _array.reshape(op.outputs[0], _kept_shape(x.shape._dims, axis))
+    hits = _array.cast(_math.equal(x, y), dy.dtype)  # not differentiable: a constant mask
+    count = reduce_sum(hits, axis, keepdims=True)  # 0 only where y is nan: 0/0 = nan, as TF
+    return (_math.multiply(_unreduce(dy, op), _math.divide(hits, count)),)
 
 
 register_gradient("Max")(_extreme_grad)
