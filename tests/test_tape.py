@@ -419,20 +419,7 @@ def test_graph_with_reuse_matches_finite_differences(dtype, sx, sy):
     def fn(x, y):
         h = x * y + x
         return h * x - y / (y + 1.)
-    xs = _inputs(sx, sy)
-    if all(a.size for a in xs):
-        check_gradients(fn, *xs, dtype=dtype)
-        return
-    # Empty tensors: microtf.testing's finite differences cannot reshape an empty Jacobian, so
-    # check what matters here: gradients exist, with each input's shape and dtype.
-    x, y = (tf.constant(a, dtype) for a in xs)
-    with tf.GradientTape() as tape:
-        tape.watch([x, y])
-        out = fn(x, y)
-    gx, gy = tape.gradient(out, [x, y])
-    for g, a in ((gx, x), (gy, y)):
-        assert g.shape == a.shape and g.dtype is a.dtype
-        np.testing.assert_array_equal(g.numpy(), np.zeros(a.shape))
+    check_gradients(fn, *_inputs(sx, sy), dtype=dtype)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
