@@ -271,7 +271,7 @@ def _clip_by_value(t, lo, hi):
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):
-    """tf.clip_by_value: min(max(t, clip_value_min), clip_value_max), shaped like t."""
+    """tf.clip_by_value: max(min(t, clip_value_max), clip_value_min), shaped like t."""
     return _clip_by_value(t, clip_value_min, clip_value_max)
 
 
@@ -281,12 +281,14 @@ def _clip_by_value_grad(op, dy):
     t, lo, hi = op.inputs
     below, above = less(t, lo), greater(t, hi)
     zero = _array.zeros_like(dy)
-    grads = []
-    for x, mask, keep in ((t, logical_or(below, above), False), (lo, below, True),
-                          (hi, above, True)):
-        g = _array.where(mask, dy, zero) if keep else _array.where(mask, zero, dy)
-        grads.append(sum_to_shape(g, x.shape._dims))
-    return tuple(g if need else None for g, need in zip(grads, op.needs_grad))
+
+    def passed(x, mask):
+        return sum_to_shape(_array.where(mask, dy, zero), x.shape._dims)
+
+    need = op.needs_grad
+    return (passed(t, logical_not(logical_or(below, above))) if need[0] else None,
+            passed(lo, below) if need[1] else None,
+            passed(hi, above) if need[2] else None)
 
 
 # -- unary math --------------------------------------------------------------------------------
