@@ -259,8 +259,9 @@ def test_second_derivative(name, fn, d2):
 @pytest.mark.skipif(not hasattr(tf, "reduce_sum"), reason="check_gradients(order=2) needs "
                     "tf.reduce_sum (reduction_ops)")
 @pytest.mark.parametrize("fn", [tf.tanh, tf.exp, lambda x: x * tf.sqrt(x),
-                                lambda x: tf.maximum(x, 1.0) * x],
-                         ids=["tanh", "exp", "x_sqrt", "max_times_x"])
+                                lambda x: tf.maximum(x, 1.0) * x, lambda x: tf.pow(x, x),
+                                lambda x: tf.clip_by_value(x, 0.5, 2.0) * x / (1.0 + x)],
+                         ids=["tanh", "exp", "x_sqrt", "max_times_x", "x_pow_x", "clip"])
 def test_check_gradients_order_2(fn):
     check_gradients(fn, np.array([[0.4, 1.3], [2.2, 0.7]]), order=2)
 
