@@ -18,7 +18,7 @@ from .framework import dtypes as _dt
 from .framework.tensor import wrap
 from .ops._common import FLOATS, as_shape_tuple, op_error
 
-__all__ = ["set_seed", "get_global_generator_seed", "normal", "uniform", "truncated_normal"]
+__all__ = ["set_seed", "normal", "uniform", "truncated_normal"]
 
 _DEFAULT_GLOBAL_SEED = 87654321  # TensorFlow's DEFAULT_GRAPH_SEED, used when only an op seed is
 _MAX_OP_SEED = 2**31 - 1
@@ -89,11 +89,6 @@ def set_seed(seed):
     _state.op_seeds = _pyrandom.Random(seed)
     _state.calls = {}
     _state.initializer_seeds = _pyrandom.Random(seed)
-
-
-def get_global_generator_seed():
-    """The seed last given to set_seed (None when unset): microtf's own helper."""
-    return _state.global_seed
 
 
 def _generator(seed):

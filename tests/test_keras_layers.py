@@ -258,6 +258,14 @@ def test_keras_variable_path_name_repr_and_tape():
     np.testing.assert_allclose(tape.gradient(y, W).numpy(), np.ones((2, 3)))
 
 
+def test_keras_variable_initializer_form_and_default_name():
+    v = tf.keras.Variable(initializers.Ones(), shape=(2,), dtype="float64")
+    assert v.dtype is tf.float64 and v.numpy().tolist() == [1, 1]
+    assert v.name.startswith("variable") and v.path == v.name
+    w = tf.keras.Variable(np.zeros(3, np.float32))
+    assert w.name != v.name and w.trainable
+
+
 def test_weights_order_trainable_then_non_trainable():
     layer = Layer()
     a = layer.add_weight(shape=(1,), name="a")

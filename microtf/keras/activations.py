@@ -1,31 +1,31 @@
 """keras.activations: elementwise activation functions by name; imports microtf.ops.
 
 The ops are looked up when an activation runs, not at import, so that this module works while
-ops such as relu or softmax are still being added to microtf.ops.
+ops such as relu or softmax are still being added to microtf.ops.nn_ops.
 """
-from .. import ops as _ops
+from ..ops import math_ops, nn_ops
 
 __all__ = ["relu", "sigmoid", "tanh", "softmax", "linear", "get", "serialize"]
 
 
 def relu(x):
     """max(x, 0)."""
-    return _ops.relu(x)
+    return nn_ops.relu(x)
 
 
 def sigmoid(x):
     """1 / (1 + exp(-x))."""
-    return _ops.sigmoid(x)
+    return math_ops.sigmoid(x)
 
 
 def tanh(x):
     """(exp(x) - exp(-x)) / (exp(x) + exp(-x))."""
-    return _ops.tanh(x)
+    return math_ops.tanh(x)
 
 
 def softmax(x, axis=-1):
     """exp(x) / sum(exp(x)) along `axis`."""
-    return _ops.softmax(x, axis=axis)
+    return nn_ops.softmax(x, axis=axis)
 
 
 def linear(x):

@@ -6,7 +6,6 @@ computes; `layer(x)` builds on first use from x's shape (a tuple) and then calls
 """
 import functools
 import inspect
-import re
 import threading
 import warnings
 
@@ -18,25 +17,10 @@ from ...framework import dtypes as _dt
 from ...framework.tensor import Tensor
 from ...framework.variable import Variable as _TFVariable
 from .. import initializers
+from ..naming import to_snake_case, unique_name
 from ..variables import Variable
 
 __all__ = ["Layer"]
-
-_name_counts = {}
-
-
-def unique_name(base):
-    """base, base_1, base_2, ... : one counter per base name for the whole process (Keras)."""
-    n = _name_counts.get(base, 0)
-    _name_counts[base] = n + 1
-    return base if n == 0 else "%s_%d" % (base, n)
-
-
-def to_snake_case(name):
-    """OurDenseLayer -> our_dense_layer."""
-    name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
 
 class _CallContext(threading.local):
     """Per thread: the names of the layers whose __call__ is running (they prefix weight paths,
