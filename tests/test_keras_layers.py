@@ -14,8 +14,12 @@ from microtf.testing import check_gradients
 
 @pytest.fixture(autouse=True)
 def _unseeded():
+    # set_random_seed seeds the global generators: give other test files theirs back
+    py_state, np_state = random.getstate(), np.random.get_state()
     yield
     tf.random.set_seed(None)
+    random.setstate(py_state)
+    np.random.set_state(np_state)
 
 
 def np_sigmoid(z):
