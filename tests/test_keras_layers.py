@@ -176,6 +176,13 @@ def test_non_tensor_positional_input_rejected(bad):
         Dense(2)(bad)
 
 
+def test_non_tensor_positional_hints():
+    with pytest.raises(ValueError, match=r"tf.constant\(\[\[1.0, 2.0\]\]\)"):
+        Dense(2)([[1.0, 2.0]])
+    with pytest.raises(ValueError, match="pass options by name"):
+        Dense(2)(tf.ones([1, 2]), True)
+
+
 def test_tuple_of_tensors_accepted():
     class Pair(Layer):
         def call(self, inputs):

@@ -310,11 +310,13 @@ class Layer:
         self._check_initialized()
         for arg in args:
             if not all(_is_tensor_like(leaf) for leaf in _flatten(arg)):
+                hint = ("convert data to a tensor first, e.g. layer(tf.constant(%r))" % (arg,)
+                        if isinstance(arg, (list, tuple)) else
+                        "pass options by name, e.g. model(x, training=True)")
                 raise ValueError(
                     "Only input tensors may be passed as positional arguments. The following "
                     "argument value should be passed as a keyword argument: %r (of type %s)\n"
-                    "Hint: convert data to a tensor first, e.g. layer(tf.constant(%r)) or "
-                    "np.array(...)." % (arg, type(arg), arg))
+                    "Hint: %s." % (arg, type(arg), hint))
         args = tuple(_map(self._convert_input, a) for a in args)
         kwargs = {k: _map(self._convert_input, v) if _is_tensor_like(v) else v
                   for k, v in kwargs.items()}
