@@ -153,6 +153,8 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
         t = value
     elif isinstance(value, Variable):
         t = read_variable(value)
+    elif isinstance(value, (list, tuple)) and _holds_tensor(value):
+        t = _pack_nested(value)
     else:
         if dtype is None and dtype_hint is not None:
             try:
@@ -164,6 +166,24 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
         raise ValueError("Tensor conversion requested dtype %s for Tensor with dtype %s: %r"
                          % (dtype.name, t._dtype.name, t))
     return t
+
+
+def _holds_tensor(seq):
+    stack = [seq]
+    while stack:
+        for v in stack.pop():
+            if isinstance(v, (Tensor, Variable)):
+                return True
+            if isinstance(v, (list, tuple)):
+                stack.append(v)
+    return False
+
+
+def _pack_nested(seq):
+    """[t1, t2, 3.0] -> one tensor through the recorded Pack op (tf.stack), so gradients flow
+    back to t1 and t2 (TensorFlow auto-packs lists given to ops the same way)."""
+    items = [_pack_nested(v) if isinstance(v, (list, tuple)) else v for v in seq]
+    return _OPS["Pack"].function(*items, axis=0)
 
 
 def _to_peer(x, peer, opdef):
@@ -204,6 +224,11 @@ def convert_inputs(inputs, opdef):
             tensors.append(read_variable(x))
         elif isinstance(x, Tensor):
             tensors.append(x)
+        elif isinstance(x, (list, tuple)) and _holds_tensor(x):
+            t = _pack_nested(x)
+            tensors.append(t)
+            if opdef.same_dtype and peer is None:
+                peer = t._dtype
         elif peer is not None:
             tensors.append(_to_peer(x, peer, opdef))
         else:
@@ -238,7 +263,7 @@ def dtype_not_allowed(d, allowed, op_name):
     if d is _dt.float16:
         hint = ("\nHint: microtf stores float16 but computes in float32 and float64; use "
                 "tf.cast(x, tf.float32).")
-    if d.is_integer or d.is_bool:
+    if (d.is_integer or d.is_bool) and all(a.is_floating for a in allowed):
         hint = ("\nHint: %s needs floating-point input; Python ints default to int32, so write "
                 "1.0 instead of 1, or use tf.cast(x, tf.float32)." % op_name)
     return ("Value for attr 'T' of %s is not in the list of allowed values: %s ; NodeDef: "

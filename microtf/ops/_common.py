@@ -41,13 +41,14 @@ def broadcast_shape(xs, ys, op_name):
 
 
 def is_row_of(small, big):
-    """Whether `small` broadcasts into `big` by repeating it along leading axes only
+    """Whether `small` broadcasts to exactly `big` by repeating it along leading axes only
     (same shape, bias rows, scalars): then flat index i of big reads small[i % small.size]."""
-    k = len(small)
-    while k and small[0] == 1 and len(small) > 0:
+    if len(small) > len(big):
+        return False
+    small = tuple(small)
+    while small and small[0] == 1:
         small = small[1:]
-        k -= 1
-    return len(small) <= len(big) and tuple(big[len(big) - len(small):]) == tuple(small)
+    return tuple(big[len(big) - len(small):]) == small
 
 
 def normalize_axis(axis, ndim, op_name):

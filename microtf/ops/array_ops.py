@@ -276,8 +276,6 @@ def _select_grad(op, dy):
     return None, gx, gy
 
 
-not_differentiable("Greater")
-
 
 # -- indexing (TF_SEMANTICS.md section 2.8) ---------------------------------------------------
 def _index_key(key, shape):

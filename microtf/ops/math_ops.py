@@ -81,12 +81,11 @@ def _unbroadcast(op, gx, gy):
 def add(x, y):
     """x + y with broadcasting; same-shape, bias-row and scalar cases run in csrc/."""
     if x.dtype in _KERNEL_DTYPES:
-        # is_row_of ignores leading 1s: (1, 1) + () must still come out as (1, 1).
-        if x.shape == y.shape or y.ndim <= x.ndim and is_row_of(y.shape, x.shape):
+        if x.shape == y.shape or is_row_of(y.shape, x.shape):
             out = np.empty(x.shape, dtype=x.dtype)
             K.add(x, y, out)
             return out
-        if x.ndim <= y.ndim and is_row_of(x.shape, y.shape):
+        if is_row_of(x.shape, y.shape):
             out = np.empty(y.shape, dtype=y.dtype)
             K.add(y, x, out)
             return out
