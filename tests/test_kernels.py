@@ -1,0 +1,394 @@
+"""Tests for microtf._kernels (csrc/): numpy float64 is the oracle; imports only the kernels."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from microtf import _kernels as K
+
+FLOATS = [np.float32, np.float64]
+# Forward tolerances per dtype: float32 results are compared with a float64 computation.
+RTOL = {np.float32: 1e-5, np.float64: 1e-12}
+ATOL = {np.float32: 1e-6, np.float64: 1e-13}
+
+
+def rand(shape, dtype, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def assert_close(got, want, dtype, scale=1.0):
+    np.testing.assert_allclose(got, want, rtol=RTOL[dtype], atol=ATOL[dtype] * scale)
+
+
+# ------------------------------------------------------------------------------ build sanity
+
+def test_kernels_keep_subnormals():
+    # A kernel built with -ffast-math would set flush-to-zero for the whole process.
+    assert np.array([1e-310]) * 1.0 != 0
+    assert np.float32(1e-45) * np.float32(1.0) != 0
+
+
+def test_kernels_export_api():
+    for name in ["matmul", "add", "sum_rows", "sigmoid", "sigmoid_backward"]:
+        assert callable(getattr(K, name))
+
+
+# ------------------------------------------------------------------------------ matmul
+
+def _mm(a, b, out, ta=False, tb=False, beta=0.0):
+    want = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b).astype(np.float64)
+    return want + beta * out.astype(np.float64)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (3, 5, 7), (17, 33, 9), (1, 64, 1), (64, 1, 32)])
+@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize("tb", [False, True])
+def test_matmul_matches_numpy(dtype, m, k, n, ta, tb):
+    a = rand((k, m) if ta else (m, k), dtype, 1)
+    b = rand((n, k) if tb else (k, n), dtype, 2)
+    out = np.full((m, n), np.nan, dtype)  # beta == 0 must not read out
+    assert K.matmul(a, b, out, ta, tb) is None
+    assert_close(out, _mm(a, b, out * 0, ta, tb), dtype, scale=k)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("beta", [1.0, 0.5, -2.0])
+def test_matmul_beta_accumulates(dtype, beta):
+    a, b, c = rand((4, 6), dtype, 1), rand((6, 5), dtype, 2), rand((4, 5), dtype, 3)
+    want = _mm(a, b, c, beta=beta)
+    K.matmul(a, b, c, beta=beta)
+    assert_close(c, want, dtype, scale=6)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_matmul_keyword_flags(dtype):
+    a, b = rand((5, 3), dtype, 1), rand((4, 5), dtype, 2)
+    out = np.empty((3, 4), dtype)
+    K.matmul(a, b, out, transpose_a=True, transpose_b=True)
+    assert_close(out, _mm(a, b, out, True, True), dtype, scale=5)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_matmul_empty_inner_dimension_gives_zeros(dtype):
+    out = np.full((3, 4), np.nan, dtype)
+    K.matmul(np.empty((3, 0), dtype), np.empty((0, 4), dtype), out)
+    assert np.array_equal(out, np.zeros((3, 4), dtype))
+    for ta, tb in [(True, False), (False, True), (True, True)]:
+        a = np.empty((0, 3) if ta else (3, 0), dtype)
+        b = np.empty((4, 0) if tb else (0, 4), dtype)
+        out = np.full((3, 4), np.nan, dtype)
+        K.matmul(a, b, out, ta, tb)
+        assert np.array_equal(out, np.zeros((3, 4), dtype))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_matmul_empty_inner_dimension_scales_by_beta(dtype):
+    out = np.arange(6, dtype=dtype).reshape(2, 3)
+    K.matmul(np.empty((2, 0), dtype), np.empty((0, 3), dtype), out, beta=0.5)
+    assert np.array_equal(out, np.arange(6, dtype=dtype).reshape(2, 3) * dtype(0.5))
+    K.matmul(np.empty((2, 0), dtype), np.empty((0, 3), dtype), out, beta=1.0)
+    assert np.array_equal(out, np.arange(6, dtype=dtype).reshape(2, 3) * dtype(0.5))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("m,k,n", [(0, 3, 2), (3, 2, 0), (0, 0, 0)])
+def test_matmul_empty_output(dtype, m, k, n):
+    out = np.empty((m, n), dtype)
+    K.matmul(rand((m, k), dtype), rand((k, n), dtype), out)
+    assert out.shape == (m, n)
+
+
+def test_matmul_validation_errors():
+    f4, f8 = np.ones((2, 2), np.float32), np.ones((2, 2))
+    with pytest.raises(TypeError):
+        K.matmul(f4, f8, np.empty((2, 2)))                      # mixed dtypes
+    with pytest.raises(TypeError):
+        K.matmul(np.ones((2, 2), np.int64), np.ones((2, 2), np.int64), np.empty((2, 2), np.int64))
+    with pytest.raises(TypeError):
+        K.matmul(np.ones((2, 2), np.float16), np.ones((2, 2), np.float16),
+                 np.empty((2, 2), np.float16))
+    with pytest.raises(TypeError):
+        K.matmul([[1.0]], [[1.0]], np.empty((1, 1)))            # not an ndarray
+    with pytest.raises(TypeError):
+        K.matmul(f8, f8, None)
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(2, 2\)"):
+        K.matmul(np.ones((2, 3)), f8, np.empty((2, 2)))          # inner dims, both shapes named
+    with pytest.raises(ValueError, match="out must have shape"):
+        K.matmul(f8, f8, np.empty((2, 3)))
+    with pytest.raises(ValueError, match="2-D"):
+        K.matmul(np.ones(2), f8, np.empty((2,)))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        K.matmul(np.ones((3, 2)).T, np.ones((3, 2)), np.empty((2, 2)))   # use transpose_a instead
+    with pytest.raises(ValueError, match="C-contiguous"):
+        K.matmul(f8, f8, np.empty((2, 4))[:, ::2])
+    ro = np.empty((2, 2))
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        K.matmul(f8, f8, ro)
+    with pytest.raises(TypeError, match="byte order"):
+        K.matmul(f8.astype(">f8"), f8, np.empty((2, 2)))
+
+
+def test_matmul_rejects_out_overlapping_inputs():
+    a = np.ones((2, 2))
+    with pytest.raises(ValueError, match="share memory"):
+        K.matmul(a, np.ones((2, 2)), a)
+    buf = np.ones((4, 2))
+    with pytest.raises(ValueError, match="share memory"):
+        K.matmul(np.ones((2, 2)), buf[:2], buf[1:3])
+
+
+def test_matmul_random_shapes_hypothesis():
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+
+    @hypothesis.settings(max_examples=60, deadline=None)
+    @hypothesis.given(st.integers(0, 9), st.integers(0, 9), st.integers(0, 9), st.booleans(),
+                      st.booleans(), st.sampled_from(FLOATS))
+    def check(m, k, n, ta, tb, dtype):
+        a = rand((k, m) if ta else (m, k), dtype, 1)
+        b = rand((n, k) if tb else (k, n), dtype, 2)
+        out = np.empty((m, n), dtype)
+        K.matmul(a, b, out, ta, tb)
+        assert_close(out, _mm(a, b, np.zeros((m, n)), ta, tb), dtype, scale=max(k, 1))
+
+    check()
+
+
+# ------------------------------------------------------------------------------ add / sum_rows
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("ashape,bshape", [
+    ((1, 3), (1, 3)), ((3, 5), (3, 5)),             # same shape
+    ((4, 7), (7,)), ((1, 3), (3,)), ((5, 1), (1,)),  # bias row
+    ((6, 5), ()), ((1,), (1,)), ((1000, 13), ()),   # scalar
+    ((64, 64), (64,)), ((), ()),
+])
+def test_add_matches_numpy(dtype, ashape, bshape):
+    a, b = rand(ashape, dtype, 1), rand(bshape, dtype, 2)
+    out = np.empty(ashape, dtype)
+    assert K.add(a, b, out) is None
+    assert np.array_equal(out, a + b)  # one rounding in the same dtype: bitwise equal
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_add_empty(dtype):
+    out = np.empty((0, 3), dtype)
+    K.add(np.empty((0, 3), dtype), np.ones(3, dtype), out)
+    K.add(np.empty((3, 0), dtype), np.empty(0, dtype), np.empty((3, 0), dtype))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("bshape", [(8, 5), (5,), ()])
+def test_add_in_place(dtype, bshape):
+    a, b = rand((8, 5), dtype, 1), rand(bshape, dtype, 2)
+    want = a + b
+    K.add(a, b, a)
+    assert np.array_equal(a, want)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_add_out_is_b_same_shape(dtype):
+    a, b = rand((3, 4), dtype, 1), rand((3, 4), dtype, 2)
+    want = a + b
+    K.add(a, b, b)
+    assert np.array_equal(b, want)
+
+
+def test_add_large_releases_gil_path():
+    a, b = rand((300, 100), np.float64, 1), rand((100,), np.float64, 2)
+    out = np.empty_like(a)
+    K.add(a, b, out)
+    assert np.array_equal(out, a + b)
+
+
+def test_add_validation_errors():
+    a = np.ones((4, 3))
+    with pytest.raises(ValueError, match="divide"):
+        K.add(a, np.ones(5), np.empty((4, 3)))
+    with pytest.raises(ValueError, match="divide"):
+        K.add(a, np.ones(0), np.empty((4, 3)))
+    with pytest.raises(ValueError, match="size"):
+        K.add(a, np.ones(3), np.empty((4, 2)))
+    with pytest.raises(TypeError):
+        K.add(a, np.ones(3, np.float32), np.empty((4, 3)))
+    with pytest.raises(TypeError):
+        K.add(np.ones(3, np.int32), np.ones(3, np.int32), np.empty(3, np.int32))
+    with pytest.raises(TypeError):
+        K.add(a, 1.0, np.empty((4, 3)))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        K.add(np.ones((4, 6))[:, ::2], np.ones(3), np.empty((4, 3)))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        K.add(a, np.ones(6)[::2], np.empty((4, 3)))
+    ro = np.empty((4, 3))
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        K.add(a, np.ones(3), ro)
+    buf = np.ones(13)
+    with pytest.raises(ValueError, match="overlap"):
+        K.add(buf[:12], np.ones(3), buf[1:])            # shifted alias would read written values
+    b = np.ones(12)
+    with pytest.raises(ValueError, match="overlap"):
+        K.add(np.ones(12), b[:3], b)                    # out contains the bias row
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("shape,nb", [((7, 5), 5), ((1, 3), 3), ((100, 1), 1), ((1000,), 1),
+                                      ((33, 17), 17), ((1,), 1), ((4, 2), 8)])
+def test_sum_rows_matches_numpy(dtype, shape, nb):
+    dy = rand(shape, dtype, 3)
+    out = np.empty(nb, dtype)
+    assert K.sum_rows(dy, out) is None
+    want = dy.reshape(-1, nb).astype(np.float64).sum(axis=0)
+    rows = dy.size // nb
+    assert_close(out, want, dtype, scale=rows)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_sum_rows_accuracy_like_numpy(dtype):
+    # Many rows: our row-by-row accumulation should be about as accurate as numpy's sum(axis=0),
+    # and the full sum (nb == 1, pairwise) about as accurate as numpy's sum().
+    dy = (np.random.default_rng(5).random((20000, 8)) + 1).astype(dtype)
+    exact = dy.astype(np.float64).sum(axis=0)
+    out = np.empty(8, dtype)
+    K.sum_rows(dy, out)
+    ours = np.abs(out - exact).max()
+    theirs = np.abs(dy.sum(axis=0) - exact).max()
+    assert ours <= 2 * theirs + np.finfo(dtype).eps * exact.max()
+    flat = dy.ravel()
+    one = np.empty(1, dtype)
+    K.sum_rows(flat, one)
+    exact1 = flat.astype(np.float64).sum()
+    assert abs(one[0] - exact1) <= 2 * abs(flat.sum() - exact1) + 4 * np.finfo(dtype).eps * exact1
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_sum_rows_empty_gives_zeros(dtype):
+    out = np.full(3, np.nan, dtype)
+    K.sum_rows(np.empty((0, 3), dtype), out)
+    assert np.array_equal(out, np.zeros(3, dtype))
+    K.sum_rows(np.empty(0, dtype), np.empty(0, dtype))
+
+
+def test_sum_rows_keeps_negative_zero_and_nan():
+    out = np.empty(2)
+    K.sum_rows(np.array([[-0.0, np.nan]]), out)
+    assert np.signbit(out[0]) and np.isnan(out[1])
+
+
+def test_sum_rows_validation_errors():
+    with pytest.raises(ValueError, match="divide"):
+        K.sum_rows(np.ones((4, 3)), np.empty(5))
+    with pytest.raises(ValueError, match="divide"):
+        K.sum_rows(np.ones((4, 3)), np.empty(0))
+    with pytest.raises(TypeError):
+        K.sum_rows(np.ones((4, 3), np.float32), np.empty(3))
+    with pytest.raises(TypeError):
+        K.sum_rows(np.ones((4, 3), np.int64), np.empty(3, np.int64))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        K.sum_rows(np.ones((3, 4)).T, np.empty(3))
+    ro = np.empty(3)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        K.sum_rows(np.ones((4, 3)), ro)
+    buf = np.ones(12)
+    with pytest.raises(ValueError, match="overlap"):
+        K.sum_rows(buf, buf[:3])
+
+
+# ------------------------------------------------------------------------------ sigmoid
+
+def _sigmoid64(x):
+    x = x.astype(np.float64)
+    with np.errstate(over="ignore", under="ignore"):
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_sigmoid_matches_formula(dtype):
+    x = np.concatenate([rand(2000, dtype, 4) * 8, np.linspace(-40, 40, 2001, dtype=dtype)])
+    out = np.empty_like(x)
+    assert K.sigmoid(x, out) is None
+    # relative to the value: also checks the tiny results for x << 0
+    np.testing.assert_allclose(out, _sigmoid64(x), rtol=4 * np.finfo(dtype).eps, atol=0)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_sigmoid_extreme_values_exact_and_silent(dtype):
+    tiny = np.finfo(dtype).smallest_subnormal
+    x = np.array([0.0, -0.0, 1.0, -1.0, 100.0, -100.0, 1e30, -1e30, np.inf, -np.inf, tiny, -tiny,
+                  np.finfo(dtype).max, -np.finfo(dtype).max], dtype)
+    out = np.empty_like(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):
+            K.sigmoid(x, out)
+    want = _sigmoid64(x)
+    assert out[0] == 0.5 and out[1] == 0.5 and out[10] == 0.5 and out[11] == 0.5
+    assert out[4] == 1.0 and out[6] == 1.0 and out[8] == 1.0 and out[12] == 1.0
+    assert out[7] == 0.0 and out[9] == 0.0 and out[13] == 0.0
+    np.testing.assert_allclose(out[2:4], want[2:4], rtol=RTOL[dtype])
+    # sigmoid(-100) = 3.7e-44: a float32 subnormal, a normal float64; kept, not flushed
+    assert out[5] > 0
+    np.testing.assert_allclose(out[5], want[5], rtol=RTOL[dtype] if dtype == np.float64 else 0.1)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_sigmoid_nan_propagates(dtype):
+    x = np.array([np.nan, -np.nan, 1.0], dtype)
+    out = np.empty_like(x)
+    K.sigmoid(x, out)
+    assert np.isnan(out[0]) and np.isnan(out[1]) and not np.isnan(out[2])
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_sigmoid_in_place_and_shapes(dtype):
+    for shape in [(), (1, 1), (3, 5), (0,), (5000,)]:
+        x = rand(shape, dtype, 6)
+        want = _sigmoid64(x)
+        K.sigmoid(x, x)
+        np.testing.assert_allclose(x, want, rtol=4 * np.finfo(dtype).eps)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_sigmoid_backward_matches_formula(dtype):
+    y = np.random.default_rng(7).random((17, 9)).astype(dtype)
+    dy = rand((17, 9), dtype, 8)
+    out = np.empty_like(y)
+    assert K.sigmoid_backward(y, dy, out) is None
+    want = dy.astype(np.float64) * y * (1 - y.astype(np.float64))
+    assert_close(out, want, dtype)
+    K.sigmoid_backward(y, dy, dy)  # in place into dy
+    assert np.array_equal(dy, out)
+
+
+def test_sigmoid_backward_empty():
+    K.sigmoid_backward(np.empty(0), np.empty(0), np.empty(0))
+
+
+def test_sigmoid_validation_errors():
+    x = np.ones(4)
+    with pytest.raises(TypeError):
+        K.sigmoid(np.ones(4, np.int64), np.empty(4, np.int64))
+    with pytest.raises(TypeError):
+        K.sigmoid(x, np.empty(4, np.float32))
+    with pytest.raises(ValueError, match="size"):
+        K.sigmoid(x, np.empty(5))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        K.sigmoid(np.ones(8)[::2], np.empty(4))
+    ro = np.empty(4)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        K.sigmoid(x, ro)
+    with pytest.raises(ValueError, match="size"):
+        K.sigmoid_backward(x, np.ones(3), np.empty(4))
+    with pytest.raises(TypeError):
+        K.sigmoid_backward(x, np.ones(4, np.float32), np.empty(4))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        K.sigmoid_backward(x, np.ones(8)[::2], np.empty(4))
+    buf = np.ones(5)
+    with pytest.raises(ValueError, match="overlap"):
+        K.sigmoid(buf[:4], buf[1:])
