@@ -6,8 +6,7 @@ microtf.eager.execute.
 import numpy as np
 
 from . import dtypes
-from .tensor import Tensor, wrap
-from .tensor import contiguous
+from .tensor import Tensor, contiguous, wrap
 
 _INT32_MIN, _INT32_MAX = -(2 ** 31), 2 ** 31 - 1
 _INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1

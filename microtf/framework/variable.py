@@ -11,8 +11,7 @@ from . import dtypes
 from .convert import to_array
 from .errors import InvalidArgumentError
 from .shape import TensorShape
-from .tensor import Reference, Tensor, numpy_repr, wrap
-from .tensor import contiguous
+from .tensor import Reference, Tensor, contiguous, numpy_repr, wrap
 
 
 def _read(var):

@@ -7,14 +7,12 @@ import builtins
 
 import numpy as np
 
-from ..eager.registry import (convert_to_tensor, not_differentiable, register_gradient,
-                              register_op)
+from ..eager.registry import convert_to_tensor, not_differentiable, register_gradient, register_op
 from ..framework import dtypes as _dt
 from ..framework.errors import UnimplementedError
-from ..framework.tensor import Tensor, wrap
+from ..framework.tensor import Tensor, contiguous, wrap
 from ..framework.variable import Variable
 from . import math_ops as _math
-from ..framework.tensor import contiguous
 from ._common import FLOATS, as_shape_tuple, broadcast_shape, dims_text, op_error
 
 _pyrange = builtins.range  # this module defines tf.range

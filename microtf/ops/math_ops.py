@@ -17,8 +17,7 @@ from ..framework.errors import InvalidArgumentError
 from ..framework.tensor import Tensor, contiguous
 from ..framework.variable import Variable
 from . import array_ops as _array
-from ._common import (FLOATS, NUMERIC, NUMERIC_BOOL, broadcast_shape, dims_text, is_row_of,
-                      op_error)
+from ._common import FLOATS, NUMERIC, NUMERIC_BOOL, broadcast_shape, dims_text, is_row_of, op_error
 
 __all__ = ["add", "subtract", "multiply", "divide", "truediv", "floordiv", "floormod", "mod",
            "pow", "negative", "square", "sqrt", "exp", "log", "log1p", "abs", "sign",
