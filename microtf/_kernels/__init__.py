@@ -7,6 +7,10 @@ returns None. See csrc/*.pyx for the exact contracts.
 try:
     from microtf._kernels.elementwise import add, sigmoid, sigmoid_backward, sum_rows
     from microtf._kernels.linalg import matmul
+    from microtf._kernels.philox import (philox_normal, philox_permutation,
+                                         philox_truncated_normal, philox_uint32, philox_uniform)
+    from microtf._kernels.nn import (relu_backward, relu_forward, softmax_xent_forward,
+                                     sparse_softmax_xent_forward)
 except ImportError as exc:  # pragma: no cover - depends on the build
     raise ImportError(
         "microtf's Cython kernels (microtf._kernels) are not built. From the repository root run\n"
@@ -16,4 +20,7 @@ except ImportError as exc:  # pragma: no cover - depends on the build
         f"(original error: {exc})"
     ) from exc
 
-__all__ = ["add", "matmul", "sigmoid", "sigmoid_backward", "sum_rows"]
+__all__ = ["add", "matmul", "sigmoid", "sigmoid_backward", "sum_rows",
+           "relu_forward", "relu_backward", "softmax_xent_forward", "sparse_softmax_xent_forward",
+           "philox_uint32", "philox_uniform", "philox_normal", "philox_truncated_normal",
+           "philox_permutation"]

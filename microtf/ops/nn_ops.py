@@ -1,16 +1,20 @@
 """Neural-network ops (tf.nn): activations, softmax and cross-entropies: forward beside gradient.
 
-Imports the registry, the framework, math_ops, array_ops and microtf.ops._common. Forwards are
-numerically stable numpy (max-shifted exponentials, log1p(exp(-|x|))); gradients are written with
+Imports the kernels, the registry, the framework, math_ops, array_ops and microtf.ops._common.
+relu, its gradient and the softmax cross-entropies run Cython kernels (csrc/nn.pyx) for float32
+and float64; other forwards are numerically stable numpy (max-shifted exponentials,
+log1p(exp(-|x|))); gradients are written with
 microtf ops so that nested tapes give second derivatives. The softmax cross-entropies return the
 loss and, as a second output kept for the gradient, backprop = softmax - labels from the same pass.
 """
 import numpy as np
 
+from .. import _kernels as K
 from ..eager.registry import (convert_inputs, convert_to_tensor, dtype_not_allowed,
                               register_gradient, register_op)
 from ..framework import dtypes as _dt
 from ..framework.errors import InvalidArgumentError
+from ..framework.tensor import contiguous
 from . import array_ops as _array
 from . import math_ops as _math
 from ._common import FLOATS, NUMERIC, dims_text, op_error
@@ -60,9 +64,16 @@ def _expand(dloss, logits, axis):
 
 
 # -- relu ----------------------------------------------------------------------------------------
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 @register_op("Relu", dtypes=NUMERIC)
 def relu(features):
     """max(features, 0); nan stays nan."""
+    if features.dtype in _KERNEL_DTYPES:
+        out = np.empty_like(features)
+        K.relu_forward(features, out)  # one pass; numpy's maximum is not faster
+        return out
     return np.maximum(features, features.dtype.type(0))
 
 
@@ -75,6 +86,10 @@ def _relu_grad(op, dy):
 @register_op("ReluGrad", dtypes=NUMERIC)
 def relu_grad(gradients, features):
     """gradients where features > 0, else 0."""
+    if gradients.dtype in _KERNEL_DTYPES:
+        out = np.empty_like(gradients)
+        K.relu_backward(features, gradients, out)  # one pass instead of compare + where
+        return out
     return np.where(features > 0, gradients, gradients.dtype.type(0))
 
 
@@ -208,16 +223,21 @@ def _sigmoid_xent_grad(op, dy):
 # -- softmax cross-entropy -----------------------------------------------------------------------
 @register_op("SoftmaxCrossEntropyWithLogits", dtypes=FLOATS)
 def _softmax_xent(logits, labels, axis):
-    """(loss, backprop): loss = sum(labels * (log(sum(exp(s))) - s)) for s = x - max(x), and
-    backprop = softmax - labels, both from one exponential pass."""
+    """(loss, backprop): loss = sum(labels * (logsumexp(x) - x)) and backprop = softmax - labels,
+    both from one pass over each row (csrc/nn.pyx), the class axis moved last first."""
     if logits.shape != labels.shape:
         raise op_error("logits and labels must be broadcastable: logits_size=%s labels_size=%s"
                        % (dims_text(logits.shape), dims_text(labels.shape)),
                        "SoftmaxCrossEntropyWithLogits")
-    shifted, e, total = _shifted_exp(logits, axis)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        loss = np.sum(labels * (np.log(total) - shifted), axis=axis)
-        backprop = e / total - labels
+    last = logits.ndim - 1
+    if axis != last:
+        logits = contiguous(np.moveaxis(logits, axis, -1))
+        labels = contiguous(np.moveaxis(labels, axis, -1))
+    loss = np.empty(logits.shape[:-1], dtype=logits.dtype)
+    backprop = np.empty_like(logits)
+    K.softmax_xent_forward(logits, labels, loss, backprop, logits.shape[-1])
+    if axis != last:
+        backprop = contiguous(np.moveaxis(backprop, -1, axis))
     return loss, backprop
 
 
@@ -256,21 +276,18 @@ def _softmax_xent_grad(op, dloss, dbackprop):
 # -- sparse softmax cross-entropy ----------------------------------------------------------------
 @register_op("SparseSoftmaxCrossEntropyWithLogits", same_dtype=False)
 def _sparse_softmax_xent(logits, labels, axis):
-    """(loss, backprop): loss = log(sum(exp(s))) - s[label] for s = x - max(x), and
-    backprop = softmax - one_hot(label), from one exponential pass."""
+    """(loss, backprop): loss = logsumexp(x) - x[label] and backprop = softmax - one_hot(label),
+    from one pass over each row (csrc/nn.pyx)."""
     n = logits.shape[-1]
-    bad = (labels < 0) | (labels >= n)
-    if bad.any():
+    loss = np.empty(logits.shape[:-1], dtype=logits.dtype)
+    backprop = np.empty_like(logits)
+    labels64 = contiguous(labels.astype(np.int64, copy=False))
+    bad = K.sparse_softmax_xent_forward(logits, labels64, loss, backprop, n)
+    if bad >= 0:
         raise op_error("Received a label value of %d which is outside the valid range of [0, %d)."
-                       "  Label values: %s" % (labels[bad].flat[0], n,
+                       "  Label values: %s" % (labels.flat[bad], n,
                                                " ".join(str(v) for v in labels.flat)),
                        "SparseSoftmaxCrossEntropyWithLogits")
-    idx = labels[..., None].astype(np.intp)
-    shifted, e, total = _shifted_exp(logits, -1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        loss = (np.log(total) - np.take_along_axis(shifted, idx, axis=-1))[..., 0]
-        backprop = e / total
-    np.put_along_axis(backprop, idx, np.take_along_axis(backprop, idx, axis=-1) - 1, axis=-1)
     return loss, backprop
 
 
