@@ -2,10 +2,11 @@
 import numpy as np
 
 from ... import ops as _ops
+from ...framework.tensor import contiguous, wrap
 from .. import activations, initializers
 from .layer import Layer
 
-__all__ = ["Dense"]
+__all__ = ["Dense", "Activation", "Dropout"]
 
 
 class Dense(Layer):
@@ -81,4 +82,59 @@ class Dense(Layer):
                       use_bias=self.use_bias,
                       kernel_initializer=initializers.serialize(self.kernel_initializer),
                       bias_initializer=initializers.serialize(self.bias_initializer))
+        return config
+
+
+class Activation(Layer):
+    """Applies an activation function by name or callable; its gradient is the activation's."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(activation=activations.serialize(self.activation))
+        return config
+
+
+class Dropout(Layer):
+    """With training=True, zeroes each input with probability `rate` and scales the rest by
+    1 / (1 - rate), so the expected output is the input; otherwise the identity.
+
+    Gradient: dx = dy * mask / (1 - rate) (the mask is a constant multiplied in)."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+            raise ValueError("Invalid value received for argument `rate`. Expected a float value "
+                             "between 0 and 1. Received: rate=%r" % (rate,))
+        self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
+        self._rng = np.random.default_rng(seed)
+
+    def call(self, inputs, training=False):
+        if not training or self.rate == 0:
+            return inputs
+        dtype = inputs.dtype._np
+        shape = tuple(inputs.shape) if self.noise_shape is None else tuple(
+            d if d is not None else s for d, s in zip(self.noise_shape, inputs.shape))
+        if self.rate == 1:
+            scale = np.zeros(shape, dtype)  # everything dropped (Keras gives zeros, not NaN)
+        else:
+            keep = self._rng.random(shape) >= self.rate
+            scale = keep.astype(dtype) / dtype.type(1 - self.rate)
+        return _ops.multiply(inputs, wrap(contiguous(scale.astype(dtype, copy=False))))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(rate=self.rate, noise_shape=self.noise_shape, seed=self.seed)
         return config

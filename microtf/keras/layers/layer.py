@@ -22,6 +22,18 @@ from ..variables import Variable
 
 __all__ = ["Layer"]
 
+
+class InputShapeWarning(DeprecationWarning, UserWarning):
+    """`input_shape=` on a layer: a UserWarning in Keras 3 and a deprecation (use Input)."""
+
+
+def _user_stacklevel():
+    """The stacklevel of the first frame outside microtf, so the warning points at user code."""
+    frame, level = inspect.currentframe().f_back, 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("microtf."):
+        frame, level = frame.f_back, level + 1
+    return level
+
 class _CallContext(threading.local):
     """Per thread: the names of the layers whose __call__ is running (they prefix weight paths,
     "sequential/dense/kernel") and the `training` value that outer calls pass down."""
@@ -101,12 +113,15 @@ class Layer:
         if kwargs:
             raise ValueError("Unrecognized keyword arguments passed to %s: %r"
                              % (type(self).__name__, kwargs))
-        if input_shape is not None or input_dim is not None:
-            warnings.warn("Do not pass an `input_shape`/`input_dim` argument to a layer. When "
-                          "using Sequential models, prefer using an `Input(shape)` object as the "
-                          "first layer in the model instead.", UserWarning, stacklevel=2)
-            shape = (input_dim,) if input_dim is not None else tuple(input_shape)
-            batch_input_shape = (None,) + shape
+        if input_shape is not None or input_dim is not None or batch_input_shape is not None:
+            warnings.warn("Do not pass an `input_shape`/`input_dim`/`batch_input_shape` argument "
+                          "to a layer (Keras 3 dropped it). When using Sequential models, prefer "
+                          "using an `Input(shape)` object as the first layer in the model "
+                          "instead: Sequential([tf.keras.Input(shape=(4,)), Dense(3)]).",
+                          InputShapeWarning, stacklevel=_user_stacklevel())
+            if batch_input_shape is None:
+                shape = (input_dim,) if input_dim is not None else tuple(input_shape)
+                batch_input_shape = (None,) + shape
         self._batch_input_shape = batch_input_shape
         self.name = unique_name(to_snake_case(type(self).__name__)) if name is None else name
         self._dtype = _dt.float32 if dtype is None else _dt.as_dtype(dtype)
@@ -331,9 +346,13 @@ class Layer:
         _context.scope.append(self.name)
         _context.training.append(training)
         try:
-            if not self.built and not getattr(type(self).build, "_builds_by_calling", False):
+            building = not self.built
+            if building and not getattr(type(self).build, "_builds_by_calling", False):
                 self.build(_shape_of(first))
             out = self.call(*args, **kwargs)
+            if building:
+                # The output shape at build time is what summary() shows (Keras does the same).
+                self._build_output_shape = _shape_of(out)
         except Exception as e:
             self._annotate(e, args, kwargs)
             raise
@@ -363,6 +382,7 @@ class Layer:
         if input_shape is None:
             raise ValueError("You must provide an `input_shape` argument.")
         dims = input_shape.as_list() if hasattr(input_shape, "as_list") else list(input_shape)
+        self._batch_is_none = bool(dims) and dims[0] is None  # summary shows None, as Keras
         self(_ops.zeros([1 if d is None else int(d) for d in dims], self._dtype))
 
     # -- configuration --------------------------------------------------------------------------
