@@ -37,6 +37,7 @@ model's own), needing nothing but numpy.
 """
 import os
 import tempfile
+import warnings
 import zipfile
 
 import numpy as np
@@ -281,6 +282,15 @@ def load_weights(model, filepath):
     stored = (_read_h5 if fmt == "h5" else _read_npz)(filepath, entries)
     plan = []
     for (path, obj, variables), values in zip(entries, stored):
+        if not isinstance(obj, Layer) and len(values) != len(variables):
+            # Keras's optimizer only warns: a fresh (unbuilt) optimizer keeps its new state.
+            warnings.warn("Skipping variable loading for optimizer '%s', because it has %d "
+                          "variables whereas the saved optimizer has %d variables. %s"
+                          % (obj.name, len(variables), len(values),
+                             "" if getattr(obj, "built", True) else "This is likely because "
+                             "the optimizer has not been called/built yet."),
+                          UserWarning, stacklevel=2)
+            continue
         if set(values) != {str(i) for i in range(len(variables))}:
             raise ValueError("%s expected %d variables, but received %d variables during loading. "
                              "Expected: %s. Received: %s (from %s)."
