@@ -97,10 +97,8 @@ class Trainer:
                              "metrics=%r" % (metrics,))
         self._metrics = []
         for m in metrics or []:
-            if isinstance(m, str) and m in ("accuracy", "acc"):
-                obj = metrics_module.resolve_accuracy(loss)
-            else:
-                obj = metrics_module.get(m)
+            # 'accuracy' is resolved from the first batch's shapes, as Keras 3 does.
+            obj = None if m in ("accuracy", "acc") else metrics_module.get(m)
             self._metrics.append((m if isinstance(m, str) else obj.name, obj))
         self.compiled = True
         self.stop_training = False
@@ -116,8 +114,13 @@ class Trainer:
             raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
 
     def _check_targets(self, x, y):
-        """Builds the model on one sample and checks that the labels fit its output."""
-        out = self(wrap(x[:1]))
+        """Builds the model on one sample, checks that the labels fit its output, and picks
+        the accuracy metric that 'accuracy' means for these shapes."""
+        out = self(wrap(x[:1]), training=False)
+        if any(obj is None for _, obj in self._metrics):
+            from .metrics import resolve_accuracy
+            self._metrics = [(name, obj or resolve_accuracy(self.loss, y[:1], out, name=name))
+                             for name, obj in self._metrics]
         if not _labels_fit(y.shape, tuple(out.shape), self._sparse_labels):
             kind = ("one integer class index per sample, shape %s or %s"
                     % ((None,) + tuple(out.shape[1:-1]), (None,) + tuple(out.shape[1:-1]) + (1,))
