@@ -67,6 +67,7 @@ def _same(a, b):
 
 # -- layout ---------------------------------------------------------------------------------------
 def test_saving_sequential_h5_layout_is_keras3(tmp_path):
+    pytest.importorskip("h5py")
     model = _mlp()
     path = tmp_path / "m.weights.h5"
     saving.save_weights(model, path)
@@ -87,6 +88,7 @@ def test_saving_sequential_h5_layout_is_keras3(tmp_path):
 
 
 def test_saving_paths_use_class_names_not_layer_names(tmp_path):
+    pytest.importorskip("h5py")
     model = _built(tf.keras.Sequential([Dense(3, name="first"), Dense(2, name="second")]))
     saving.save_weights(model, tmp_path / "m.weights.h5")
     tree = _h5_tree(tmp_path / "m.weights.h5")
@@ -107,6 +109,7 @@ def test_saving_subclassed_and_nested_paths():
 
 
 def test_saving_optimizer_state_goes_to_optimizer_vars(tmp_path):
+    pytest.importorskip("h5py")
     model = _mlp()
     model.optimizer = _StubOptimizer()
     saving.save_weights(model, tmp_path / "m.weights.h5")
