@@ -1,8 +1,9 @@
 """keras.initializers: the functions that fill new weights; imports microtf.random and framework.
 
 Each random initializer built with seed=None draws its seed once, at construction, as Keras 3
-does (TF_SEMANTICS.md section 2.14 C), from a stream that `tf.random.set_seed` restarts; calling
-the same object again gives the same values.
+does (TF_SEMANTICS.md section 2.14 C), from a stream that `tf.random.set_seed` restarts, then
+fills weights with TensorFlow's stateless ops seeded [seed, 0]: Keras's exact values, the same
+on every call of the same object.
 """
 import math
 
@@ -20,10 +21,16 @@ __all__ = ["Initializer", "Zeros", "Ones", "Constant", "RandomNormal", "RandomUn
 # Keras 3's standard deviation of a unit normal truncated at +-2 stddev: dividing by it makes the
 # truncated distribution's variance the one asked for.
 _TRUNCATED_STDDEV = 0.87962566103423978
+_KERAS_SEED_MOD = 2**31 - 2  # tf.int32.max - 1
 
 
 def _dtype(dtype):
     return _dt.float32 if dtype is None else _dt.as_dtype(dtype)
+
+
+def _cast(value, dtype):
+    # Keras casts each bound to the dtype before the op (tf.cast(minval, dtype)).
+    return np.asarray(value, dtype=dtype._np)
 
 
 def _tensor(array, dtype):
@@ -92,9 +99,18 @@ class _Seeded(Initializer):
         self._init_seed = seed
         self.seed = _random._initializer_seed() if seed is None else int(seed)
 
-    def _generator(self):
-        # Keras 3 runs a stateless op seeded [seed, 0]: the same numbers on every call.
-        return _random._Generator((self.seed, 0))
+    def _seed_pair(self):
+        # Keras 3 runs a stateless op seeded [seed, 0], the seed reduced as its TensorFlow
+        # backend does (floormod by int32 max - 1): the same numbers on every call.
+        return [self.seed % _KERAS_SEED_MOD, 0]
+
+    def _uniform(self, shape, minval, maxval, dtype):
+        return _random.stateless_uniform(shape, self._seed_pair(), _cast(minval, dtype),
+                                         _cast(maxval, dtype), dtype)
+
+    def _normal(self, shape, mean, stddev, dtype, truncated=False):
+        op = _random.stateless_truncated_normal if truncated else _random.stateless_normal
+        return op(shape, self._seed_pair(), _cast(mean, dtype), _cast(stddev, dtype), dtype)
 
     def get_config(self):
         return {"seed": self._init_seed}
@@ -108,9 +124,7 @@ class RandomNormal(_Seeded):
         super().__init__(seed)
 
     def __call__(self, shape, dtype=None):
-        dtype = _dtype(dtype)
-        sample = self._generator().normal(as_shape_tuple(shape), np.float64)
-        return _tensor(sample * self.stddev + self.mean, dtype)
+        return self._normal(as_shape_tuple(shape), self.mean, self.stddev, _dtype(dtype))
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self._init_seed}
@@ -120,9 +134,8 @@ class TruncatedNormal(RandomNormal):
     """Normal samples, those beyond 2 stddev from the mean drawn again."""
 
     def __call__(self, shape, dtype=None):
-        dtype = _dtype(dtype)
-        sample = self._generator().truncated_normal(as_shape_tuple(shape), np.float64)
-        return _tensor(sample * self.stddev + self.mean, dtype)
+        return self._normal(as_shape_tuple(shape), self.mean, self.stddev, _dtype(dtype),
+                            truncated=True)
 
 
 class RandomUniform(_Seeded):
@@ -133,9 +146,7 @@ class RandomUniform(_Seeded):
         super().__init__(seed)
 
     def __call__(self, shape, dtype=None):
-        dtype = _dtype(dtype)
-        u = self._generator().uniform(as_shape_tuple(shape), np.float64)
-        return _tensor(u * (self.maxval - self.minval) + self.minval, dtype)
+        return self._uniform(as_shape_tuple(shape), self.minval, self.maxval, _dtype(dtype))
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self._init_seed}
@@ -181,16 +192,13 @@ class VarianceScaling(_Seeded):
         fan_in, fan_out = compute_fans(shape)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         scale = self.scale / max(1.0, n)
-        gen = self._generator()
         if self.distribution == "uniform":
             limit = math.sqrt(3.0 * scale)
-            sample = gen.uniform(shape, np.float64) * (2 * limit) - limit
-        elif self.distribution == "truncated_normal":
-            sample = gen.truncated_normal(shape, np.float64) * (math.sqrt(scale)
-                                                               / _TRUNCATED_STDDEV)
-        else:
-            sample = gen.normal(shape, np.float64) * math.sqrt(scale)
-        return _tensor(sample, dtype)
+            return self._uniform(shape, -limit, limit, dtype)
+        if self.distribution == "truncated_normal":
+            return self._normal(shape, 0.0, math.sqrt(scale) / _TRUNCATED_STDDEV, dtype,
+                                truncated=True)
+        return self._normal(shape, 0.0, math.sqrt(scale), dtype)
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,

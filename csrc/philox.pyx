@@ -1,0 +1,422 @@
+# cython: language_level=3
+"""Philox4x32-10 random streams with TensorFlow's transforms; imports nothing of microtf.
+
+Design:
+- A stream is a 64-bit key (k0 = low word, k1 = high word) and a 128-bit counter, passed as two
+  uint64 halves (ctr_lo holds counter words 0-1, ctr_hi words 2-3). Block i of a fill is
+  philox(counter + i, key): 4 uint32 outputs, counter incremented as a 128-bit little-endian
+  integer (TensorFlow's PhiloxRandom::Skip). The kernels never keep state: the caller advances
+  the counter, exactly as TensorFlow's GuardedPhiloxRandom reserves samples.
+- Output layout follows TensorFlow's FillPhiloxRandom: a float32 (or raw uint32) output takes
+  the 4 words of one block, a float64 output takes 2 words (so 2 per block), and a partial last
+  group uses a fresh block. Normal outputs come from Box-Muller on pairs of words (float32) or
+  pairs of word pairs (float64), TensorFlow's BoxMullerFloat/BoxMullerDouble.
+- Truncated normal follows TensorFlow's variable-samples fill: output group g (4 float32 or 2
+  float64 values) reads words sequentially from counter + g * 256 (float64: g * 128), keeping
+  Box-Muller values with |x| < 2.
+- Every loop is free of Python objects and runs without the GIL above NOGIL_MIN elements; the
+  uniform fill is straight-line integer code that GCC vectorizes at -O3.
+"""
+
+cimport cython
+from libc.math cimport cos, log, sin, sqrt
+from libc.stdint cimport int64_t, uint32_t, uint64_t
+
+include "_common.pxi"
+
+cdef extern from "math.h" nogil:
+    void sincosf(float x, float* s, float* c)
+
+# Philox4x32 constants (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011),
+# as C macros so that they stay unsigned 32-bit literals; TWO_PI is `2.0f * M_PI` as TensorFlow
+# writes it (a double).
+cdef extern from *:
+    """
+    #define PHILOX_M0 0xD2511F53u
+    #define PHILOX_M1 0xCD9E8D57u
+    #define PHILOX_W0 0x9E3779B9u
+    #define PHILOX_W1 0xBB67AE85u
+    #define PHILOX_TWO_PI 6.283185307179586
+    """
+    const uint32_t M0 "PHILOX_M0"
+    const uint32_t M1 "PHILOX_M1"
+    const uint32_t W0 "PHILOX_W0"
+    const uint32_t W1 "PHILOX_W1"
+    const double TWO_PI "PHILOX_TWO_PI"
+
+
+cdef union _bits32:
+    float f
+    uint32_t u
+
+cdef union _bits64:
+    double f
+    uint64_t u
+
+
+# ---------------------------------------------------------------- scalar math
+
+cdef inline void _philox(uint32_t* c, uint32_t k0, uint32_t k1) noexcept nogil:
+    """c <- Philox4x32-10(c, key): 10 rounds, the key bumped by (W0, W1) between rounds."""
+    cdef uint32_t x0 = c[0], x1 = c[1], x2 = c[2], x3 = c[3], y0, y2
+    cdef uint64_t p0, p1
+    cdef int r
+    for r in range(10):
+        p0 = <uint64_t>M0 * x0
+        p1 = <uint64_t>M1 * x2
+        y0 = (<uint32_t>(p1 >> 32)) ^ x1 ^ k0
+        y2 = (<uint32_t>(p0 >> 32)) ^ x3 ^ k1
+        x0, x1, x2, x3 = y0, <uint32_t>p1, y2, <uint32_t>p0
+        k0 = k0 + W0
+        k1 = k1 + W1
+    c[0], c[1], c[2], c[3] = x0, x1, x2, x3
+
+
+cdef inline void _block(uint64_t key, uint64_t lo, uint64_t hi, uint64_t i,
+                        uint32_t* c) noexcept nogil:
+    """c <- philox(counter + i): the 128-bit add written branch-free (carry as a comparison)."""
+    cdef uint64_t l = lo + i
+    cdef uint64_t h = hi + (l < lo)
+    c[0] = <uint32_t>l
+    c[1] = <uint32_t>(l >> 32)
+    c[2] = <uint32_t>h
+    c[3] = <uint32_t>(h >> 32)
+    _philox(c, <uint32_t>key, <uint32_t>(key >> 32))
+
+
+cdef inline float _to_float(uint32_t x) noexcept nogil:
+    """[0, 1): 23 random mantissa bits under exponent 0 give [1, 2), minus 1 (Uint32ToFloat)."""
+    cdef _bits32 b
+    b.u = (x & 0x7fffffu) | 0x3f800000u
+    return b.f - <float>1.0
+
+
+cdef inline double _to_double(uint32_t x0, uint32_t x1) noexcept nogil:
+    """[0, 1) from 52 bits: the low 20 bits of x0 above the 32 of x1 (Uint64ToDouble)."""
+    cdef _bits64 b
+    b.u = ((<uint64_t>(x0 & 0xfffffu)) << 32) | x1 | 0x3ff0000000000000ULL
+    return b.f - 1.0
+
+
+cdef inline void _box_muller_f(uint32_t x0, uint32_t x1, float* f0, float* f1) noexcept nogil:
+    """Two N(0, 1) floats (BoxMullerFloat): r = sqrt(-2 ln u1), u1 >= 1e-7 so that the log is
+    finite; outputs r sin(2 pi u2), r cos(2 pi u2), the angle rounded to float as in TF."""
+    cdef float u1 = _to_float(x0)
+    if u1 < <float>1e-7:
+        u1 = <float>1e-7
+    cdef float v1 = <float>(TWO_PI * _to_float(x1))
+    cdef float r = <float>sqrt(-2.0 * log(u1))
+    cdef float s, co
+    sincosf(v1, &s, &co)
+    f0[0] = s * r
+    f1[0] = co * r
+
+
+cdef inline void _box_muller_d(uint32_t x0, uint32_t x1, uint32_t x2, uint32_t x3,
+                               double* d0, double* d1) noexcept nogil:
+    """Two N(0, 1) doubles (BoxMullerDouble), u1 from (x0, x1) and the angle from (x2, x3)."""
+    cdef double u1 = _to_double(x0, x1)
+    if u1 < 1e-7:
+        u1 = 1e-7
+    cdef double v1 = TWO_PI * _to_double(x2, x3)
+    cdef double r = sqrt(-2.0 * log(u1))
+    d0[0] = sin(v1) * r
+    d1[0] = cos(v1) * r
+
+
+cdef struct _Stream:
+    # One word at a time from successive blocks (TensorFlow's SingleSampleAdapter).
+    uint64_t key, lo, hi, next_block
+    uint32_t buf[4]
+    int used
+
+
+cdef inline void _stream_init(_Stream* s, uint64_t key, uint64_t lo, uint64_t hi,
+                              uint64_t first_block) noexcept nogil:
+    s.key, s.lo, s.hi, s.next_block, s.used = key, lo, hi, first_block, 4
+
+
+cdef inline uint32_t _stream_next(_Stream* s) noexcept nogil:
+    if s.used == 4:
+        _block(s.key, s.lo, s.hi, s.next_block, s.buf)
+        s.next_block += 1
+        s.used = 0
+    s.used += 1
+    return s.buf[s.used - 1]
+
+
+# ---------------------------------------------------------------- loops
+
+cdef void _fill_u32(uint64_t key, uint64_t lo, uint64_t hi, void* out_,
+                    npy_intp n) noexcept nogil:
+    cdef uint32_t* out = <uint32_t*>out_
+    cdef uint32_t c[4]
+    cdef npy_intp i, j, full = n // 4
+    for i in range(full):
+        _block(key, lo, hi, i, c)
+        out[4 * i], out[4 * i + 1], out[4 * i + 2], out[4 * i + 3] = c[0], c[1], c[2], c[3]
+    if n > 4 * full:
+        _block(key, lo, hi, full, c)
+        for j in range(n - 4 * full):
+            out[4 * full + j] = c[j]
+
+
+cdef void _uniform_f(uint64_t key, uint64_t lo, uint64_t hi, void* out_,
+                     npy_intp n) noexcept nogil:
+    cdef float* out = <float*>out_
+    cdef uint32_t c[4]
+    cdef npy_intp i, j, full = n // 4
+    for i in range(full):
+        _block(key, lo, hi, i, c)
+        out[4 * i] = _to_float(c[0])
+        out[4 * i + 1] = _to_float(c[1])
+        out[4 * i + 2] = _to_float(c[2])
+        out[4 * i + 3] = _to_float(c[3])
+    if n > 4 * full:
+        _block(key, lo, hi, full, c)
+        for j in range(n - 4 * full):
+            out[4 * full + j] = _to_float(c[j])
+
+
+cdef void _uniform_d(uint64_t key, uint64_t lo, uint64_t hi, void* out_,
+                     npy_intp n) noexcept nogil:
+    cdef double* out = <double*>out_
+    cdef uint32_t c[4]
+    cdef npy_intp i, full = n // 2
+    for i in range(full):
+        _block(key, lo, hi, i, c)
+        out[2 * i] = _to_double(c[0], c[1])
+        out[2 * i + 1] = _to_double(c[2], c[3])
+    if n > 2 * full:
+        _block(key, lo, hi, full, c)
+        out[2 * full] = _to_double(c[0], c[1])
+
+
+cdef void _normal_f(uint64_t key, uint64_t lo, uint64_t hi, void* out_,
+                    npy_intp n) noexcept nogil:
+    cdef float* out = <float*>out_
+    cdef uint32_t c[4]
+    cdef float f[4]
+    cdef npy_intp i, j, full = n // 4
+    for i in range(full):
+        _block(key, lo, hi, i, c)
+        _box_muller_f(c[0], c[1], &out[4 * i], &out[4 * i + 1])
+        _box_muller_f(c[2], c[3], &out[4 * i + 2], &out[4 * i + 3])
+    if n > 4 * full:
+        _block(key, lo, hi, full, c)
+        _box_muller_f(c[0], c[1], &f[0], &f[1])
+        _box_muller_f(c[2], c[3], &f[2], &f[3])
+        for j in range(n - 4 * full):
+            out[4 * full + j] = f[j]
+
+
+cdef void _normal_d(uint64_t key, uint64_t lo, uint64_t hi, void* out_,
+                    npy_intp n) noexcept nogil:
+    cdef double* out = <double*>out_
+    cdef uint32_t c[4]
+    cdef double d[2]
+    cdef npy_intp i, full = n // 2
+    for i in range(full):
+        _block(key, lo, hi, i, c)
+        _box_muller_d(c[0], c[1], c[2], c[3], &out[2 * i], &out[2 * i + 1])
+    if n > 2 * full:
+        _block(key, lo, hi, full, c)
+        _box_muller_d(c[0], c[1], c[2], c[3], &d[0], &d[1])
+        out[2 * full] = d[0]
+
+
+cdef void _truncated_f(uint64_t key, uint64_t lo, uint64_t hi, void* out_,
+                       npy_intp n) noexcept nogil:
+    cdef float* out = <float*>out_
+    cdef _Stream s
+    cdef float f[2]
+    cdef npy_intp g, idx, k
+    for g in range((n + 3) // 4):
+        _stream_init(&s, key, lo, hi, <uint64_t>g * 256)
+        idx = 4 * g
+        k = 0
+        while k < 4 and idx + k < n:
+            _box_muller_f(_stream_next(&s), _stream_next(&s), &f[0], &f[1])
+            # TF keeps f[0] then f[1], each if inside the cut, and stops once the group is full
+            if f[0] < 2 and f[0] > -2:
+                out[idx + k] = f[0]
+                k += 1
+                if k == 4 or idx + k == n:
+                    break
+            if f[1] < 2 and f[1] > -2:
+                out[idx + k] = f[1]
+                k += 1
+
+
+cdef void _truncated_d(uint64_t key, uint64_t lo, uint64_t hi, void* out_,
+                       npy_intp n) noexcept nogil:
+    cdef double* out = <double*>out_
+    cdef _Stream s
+    cdef double d[2]
+    cdef uint32_t x0, x1, x2, x3
+    cdef npy_intp g, idx, k
+    for g in range((n + 1) // 2):
+        _stream_init(&s, key, lo, hi, <uint64_t>g * 128)
+        idx = 2 * g
+        k = 0
+        while k < 2 and idx + k < n:
+            x0 = _stream_next(&s)
+            x1 = _stream_next(&s)
+            x2 = _stream_next(&s)
+            x3 = _stream_next(&s)
+            _box_muller_d(x0, x1, x2, x3, &d[0], &d[1])
+            if d[0] < 2 and d[0] > -2:
+                out[idx + k] = d[0]
+                k += 1
+                if k == 2 or idx + k == n:
+                    break
+            if d[1] < 2 and d[1] > -2:
+                out[idx + k] = d[1]
+                k += 1
+
+
+cdef void _permutation(uint64_t key, uint64_t lo, uint64_t hi, int64_t* out,
+                       npy_intp n) noexcept nogil:
+    """TensorFlow's RandomShuffle: for i < n - 1 swap i with i + word % (n - i)."""
+    cdef _Stream s
+    cdef npy_intp i, j
+    cdef int64_t t
+    _stream_init(&s, key, lo, hi, 0)
+    for i in range(n):
+        out[i] = i
+    for i in range(n - 1):
+        j = i + _stream_next(&s) % <uint32_t>(n - i)
+        t = out[i]
+        out[i] = out[j]
+        out[j] = t
+
+
+# ---------------------------------------------------------------- two threads for large fills
+#
+# Every fill is a pure function of the counter, so a large output is cut in two at a group
+# boundary and the second half runs on a second thread with the counter advanced by the blocks
+# the first half owns: the values do not depend on the split. Plain pthreads (in glibc since
+# 2.34), joined before returning, so no thread pool outlives the call (fork stays safe).
+
+cdef extern from "<pthread.h>" nogil:
+    ctypedef struct pthread_t:
+        pass
+    int pthread_create(pthread_t* thread, const void* attr, void* (*start)(void*) noexcept nogil,
+                       void* arg)
+    int pthread_join(pthread_t thread, void** retval)
+
+ctypedef void (*_fill_fn)(uint64_t, uint64_t, uint64_t, void*, npy_intp) noexcept nogil
+
+cdef struct _Job:
+    _fill_fn fn
+    uint64_t key, lo, hi
+    char* out
+    npy_intp n
+
+# Below this many elements one thread does it all (starting a thread costs ~20 us).
+cdef npy_intp PARALLEL_MIN = 1 << 18
+
+
+cdef void* _job_main(void* arg) noexcept nogil:
+    cdef _Job* j = <_Job*>arg
+    j.fn(j.key, j.lo, j.hi, j.out, j.n)
+    return NULL
+
+
+cdef void _fill(_fill_fn fn, uint64_t key, uint64_t lo, uint64_t hi, char* out, npy_intp n,
+                npy_intp itemsize, npy_intp group, uint64_t blocks_per_group) noexcept nogil:
+    """fn over out[0:n]; above PARALLEL_MIN, the second half (whole groups of `group` outputs,
+    each using `blocks_per_group` counter values) on a second thread."""
+    cdef _Job second
+    cdef pthread_t thread
+    cdef npy_intp half
+    cdef uint64_t skip
+    if n < PARALLEL_MIN:
+        fn(key, lo, hi, out, n)
+        return
+    half = n // 2 // group * group
+    skip = <uint64_t>(half // group) * blocks_per_group
+    second.fn, second.key, second.n = fn, key, n - half
+    second.lo = lo + skip
+    second.hi = hi + (second.lo < lo)
+    second.out = out + half * itemsize
+    if pthread_create(&thread, NULL, _job_main, &second) != 0:
+        fn(key, lo, hi, out, n)  # no thread available: do it all here
+        return
+    fn(key, lo, hi, out, half)
+    pthread_join(thread, NULL)
+
+
+# ---------------------------------------------------------------- def wrappers
+
+cdef inline npy_intp _out(str fn, cnp.ndarray out, int typenum, str want) except -1:
+    """Check out (dtype, native order, aligned, C-contiguous, writable); return its size."""
+    if cnp.PyArray_TYPE(out) != typenum or not cnp.PyArray_ISNOTSWAPPED(out):
+        raise TypeError(f"{fn}: out must be {want}, got {out.dtype}")
+    if not (cnp.PyArray_ISALIGNED(out) and cnp.PyArray_IS_C_CONTIGUOUS(out)):
+        raise ValueError(f"{fn}: out must be aligned and C-contiguous")
+    if not cnp.PyArray_ISWRITEABLE(out):
+        raise ValueError(f"{fn}: out is read-only")
+    return cnp.PyArray_SIZE(out)
+
+
+cdef _run(_fill_fn fn, uint64_t key, uint64_t ctr_lo, uint64_t ctr_hi, cnp.ndarray out,
+          npy_intp n, npy_intp group, uint64_t blocks_per_group):
+    cdef char* p = <char*>cnp.PyArray_DATA(out)
+    cdef npy_intp itemsize = cnp.PyArray_ITEMSIZE(out)
+    if n >= NOGIL_MIN:
+        with nogil:
+            _fill(fn, key, ctr_lo, ctr_hi, p, n, itemsize, group, blocks_per_group)
+    else:
+        fn(key, ctr_lo, ctr_hi, p, n)
+
+
+cdef _float_kernel(str fn, _fill_fn ff, _fill_fn fd, uint64_t key, uint64_t ctr_lo,
+                   uint64_t ctr_hi, cnp.ndarray out, uint64_t blocks_per_group):
+    """Dispatch on out's dtype: float32 groups of 4 outputs, float64 groups of 2."""
+    cdef int t = _float_typenum(fn, "out", out)
+    cdef npy_intp n = _out(fn, out, t, "float32 or float64")
+    if t == cnp.NPY_FLOAT:
+        _run(ff, key, ctr_lo, ctr_hi, out, n, 4, blocks_per_group)
+    else:
+        _run(fd, key, ctr_lo, ctr_hi, out, n, 2, blocks_per_group)
+
+
+def philox_uint32(uint64_t key, uint64_t ctr_lo, uint64_t ctr_hi, cnp.ndarray out not None):
+    """out <- the raw words of blocks philox(ctr + i, key), 4 per block; returns None.
+
+    key     # IN  k0 | k1 << 32
+    ctr_*   # IN  counter words 0-1 (ctr_lo) and 2-3 (ctr_hi)
+    out     # OUT uint32, any shape; a partial last block fills what fits
+    """
+    cdef npy_intp n = _out("philox_uint32", out, cnp.NPY_UINT32, "uint32")
+    _run(_fill_u32, key, ctr_lo, ctr_hi, out, n, 4, 1)
+
+
+def philox_uniform(uint64_t key, uint64_t ctr_lo, uint64_t ctr_hi, cnp.ndarray out not None):
+    """out <- uniform [0, 1) as TensorFlow: float32 from 23 bits of each word (4 per block),
+    float64 from 52 bits of each word pair (2 per block); returns None."""
+    _float_kernel("philox_uniform", _uniform_f, _uniform_d, key, ctr_lo, ctr_hi, out, 1)
+
+
+def philox_normal(uint64_t key, uint64_t ctr_lo, uint64_t ctr_hi, cnp.ndarray out not None):
+    """out <- N(0, 1) by TensorFlow's Box-Muller (float32: 4 per block, float64: 2)."""
+    _float_kernel("philox_normal", _normal_f, _normal_d, key, ctr_lo, ctr_hi, out, 1)
+
+
+def philox_truncated_normal(uint64_t key, uint64_t ctr_lo, uint64_t ctr_hi,
+                            cnp.ndarray out not None):
+    """out <- N(0, 1) cut to (-2, 2) by rejection; output group g (4 float32 or 2 float64)
+    reads from counter + 256 g (float64: 128 g), TensorFlow's reserved 256 words per output."""
+    _float_kernel("philox_truncated_normal", _truncated_f, _truncated_d, key, ctr_lo, ctr_hi,
+                  out, 256)
+
+
+def philox_permutation(uint64_t key, uint64_t ctr_lo, uint64_t ctr_hi, cnp.ndarray out not None):
+    """out <- TensorFlow's RandomShuffle permutation of range(out.size) (int64); returns None."""
+    cdef npy_intp n = _out("philox_permutation", out, cnp.NPY_INT64, "int64")
+    if n >= 2 ** 32:
+        raise ValueError("philox_permutation: at most 2**32 - 1 elements")
+    cdef int64_t* p = <int64_t*>cnp.PyArray_DATA(out)
+    with nogil:
+        _permutation(key, ctr_lo, ctr_hi, p, n)
