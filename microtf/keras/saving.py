@@ -8,8 +8,8 @@ File layout (Keras 3's `saving_lib.save_weights_only`, mirrored so files move bo
   the model. Each visited object gets an HDF5 group `<path>/vars` (the model itself: the root
   group `vars`) holding its *own* variables as datasets named "0", "1", ... in creation order,
   trainable ones first (Layer.save_own_variables); sub-layers' variables live in their own groups.
-  The `vars` group carries one attribute, `name` (the object's `.name`), as Keras >= 3.6 writes
-  (older Keras 3 wrote no attribute; readers ignore it). The file root carries no attributes.
+  The `vars` group carries one attribute, `name` (the object's `.name`), as current Keras 3
+  writes (earlier 3.x releases wrote none; readers ignore it). The root carries no attributes.
 - Paths: Sequential (and Functional) models first visit `model.layers` as a container; then every
   object walks `sorted(dir(obj))` with private names last, skipping dunders and the names every
   base Layer has. An attribute holding a saveable adds `<attr>`; an attribute holding a list,
@@ -23,14 +23,15 @@ File layout (Keras 3's `saving_lib.save_weights_only`, mirrored so files move bo
 
 How this was checked: Keras cannot run here. The layout was read from Keras 3's source,
 keras/src/saving/saving_lib.py (H5IOStore/H5Entry, `_save_state`, `_walk_saveable`,
-`_save_container_state`, `get_attr_skiplist`) and keras/src/saving/saving_api.py (suffix check and
-message), in the keras-team/keras repository; tests/test_saving.py asserts the group names,
+`_save_container_state`, `get_attr_skiplist`; an older and a current version),
+keras/src/saving/saving_api.py (suffix check and message), keras/src/metrics/metric.py and the
+optimizer's load_own_variables, in the keras-team/keras repository; tests/test_saving.py asserts the group names,
 dataset names, dtypes and the `name` attributes that this description implies.
 
-Not mirrored: Keras also writes the state of compiled metrics/losses (their counters) when the
-model has been compiled; microtf writes layers and the optimizer only. Keras loads such files
-into microtf (extra groups are ignored); a Keras model loading a microtf file may complain
-about missing metric variables when it was compiled with metrics before loading.
+Metrics and losses hold no saved state: Keras's Metric and Loss define no save_own_variables,
+so a compiled model's file holds its layers and optimizer only, as microtf writes it.
+An optimizer whose variable count differs from the file's (typically a fresh, unbuilt one) is
+skipped with Keras's UserWarning instead of an error, so weights still load.
 
 microtf's `.npz` form stores the same arrays under keys `<path>/vars/<i>` (`vars/<i>` for the
 model's own), needing nothing but numpy.
