@@ -25,8 +25,9 @@ How this was checked: Keras cannot run here. The layout was read from Keras 3's 
 keras/src/saving/saving_lib.py (H5IOStore/H5Entry, `_save_state`, `_walk_saveable`,
 `_save_container_state`, `get_attr_skiplist`; an older and a current version),
 keras/src/saving/saving_api.py (suffix check and message), keras/src/metrics/metric.py and the
-optimizer's load_own_variables, in the keras-team/keras repository; tests/test_saving.py asserts the group names,
-dataset names, dtypes and the `name` attributes that this description implies.
+optimizer's load_own_variables, in the keras-team/keras repository. tests/test_saving.py
+asserts the group names, dataset names, dtypes and `name` attributes this description implies,
+and loads a file laid out by hand with h5py in Keras's layout.
 
 Metrics and losses hold no saved state: Keras's Metric and Loss define no save_own_variables,
 so a compiled model's file holds its layers and optimizer only, as microtf writes it.
