@@ -276,3 +276,12 @@ def test_non_array_data():
         model.fit([1, 2], np.zeros(2))
     with pytest.raises(ValueError, match="scalar"):
         model.fit(np.float32(1.0), np.zeros(1))
+
+
+def test_empty_data_cannot_be_trained_on_but_predicts():
+    model = _model()
+    with pytest.raises(ValueError, match=r"at least one sample.*shape \(0, 4\)"):
+        model.fit(np.zeros((0, 4)), np.zeros(0), verbose=0)
+    with pytest.raises(ValueError, match="at least one sample"):
+        model.evaluate(np.zeros((0, 4)), np.zeros(0), verbose=0)
+    assert model.predict(np.zeros((0, 4)), verbose=0).shape == (0, 2)

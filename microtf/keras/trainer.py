@@ -116,6 +116,9 @@ class Trainer:
     def _check_targets(self, x, y):
         """Builds the model on one sample, checks that the labels fit its output, and picks
         the accuracy metric that 'accuracy' means for these shapes."""
+        if not len(x):
+            raise ValueError("Expected at least one sample to train or evaluate on, but received "
+                             "x with shape %s." % (x.shape,))
         out = self(wrap(x[:1]), training=False)
         if any(obj is None for _, obj in self._metrics):
             from .metrics import resolve_accuracy
