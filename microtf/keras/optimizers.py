@@ -225,7 +225,9 @@ class Optimizer:
             i = self._index[id(var)]
             kind = var._value.dtype.type
             state = {name: slot[i]._value for name, slot in self._slots.items()}
-            new_value, new_state = self._step(g, var._value, state, kind(lr), step, kind)
+            # Non-finite gradients give IEEE results (inf/nan weights) as in TF, no warnings.
+            with np.errstate(all="ignore"):
+                new_value, new_state = self._step(g, var._value, state, kind(lr), step, kind)
             for name, arr in new_state.items():
                 _store(self._slots[name][i], arr)
             _store(var, new_value)
@@ -345,8 +347,7 @@ class RMSprop(Optimizer):
             denom = v - np.square(a) + kind(self.epsilon)
         else:
             denom = v + kind(self.epsilon)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            increment = (lr * g) / np.sqrt(denom)
+        increment = (lr * g) / np.sqrt(denom)
         if self.momentum > 0:
             m = new["momentum"] = kind(self.momentum) * state["momentum"] + increment
             return w - m, new
@@ -371,8 +372,7 @@ class Adagrad(Optimizer):
 
     def _step(self, g, w, state, lr, step, kind):
         acc = state["accumulator"] + np.square(g)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return w - (lr * g) / np.sqrt(acc + kind(self.epsilon)), {"accumulator": acc}
+        return w - (lr * g) / np.sqrt(acc + kind(self.epsilon)), {"accumulator": acc}
 
     def get_config(self):
         return dict(super().get_config(),
