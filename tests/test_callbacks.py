@@ -204,20 +204,22 @@ class FakeTTY:
         pass
 
 
-def test_progbar_redraws_in_place_on_a_terminal(monkeypatch):
-    import microtf.keras.progbar as progbar
-    monkeypatch.setattr(progbar, "_REDRAW_SECONDS", 0.0)
+def test_progbar_redraws_in_place_on_a_terminal():
     tty = FakeTTY()
-    bar = Progbar(4, verbose=1, stream=tty)
+    bar = Progbar(4, verbose=1, stream=tty, interval=0.0)
     for step in range(1, 5):
         bar.update(step, {"loss": 1.0 / step}, finalize=False)
     bar.update(4, {"loss": 0.25}, finalize=True)
     frames = tty.text.split("\r")[1:]
     assert len(frames) == 5 and tty.text.endswith("\n") and tty.text.count("\n") == 1
     plain = [re.sub(r"\x1b\[\d+m", "", f) for f in frames]
-    assert re.fullmatch(r"1/4 \u2501{5}\u2501{15} \d+s - loss: 1\.0000 *", plain[0]), plain[0]
-    assert re.fullmatch(r"4/4 \u2501{20} \d+s \d+(us|ms)/step - loss: 0\.2500\n", plain[-1])
-    assert "\x1b[2m" in frames[0]  # the part still to do is dim
+    step = r"\d+s \d+(us|ms)/step"
+    # While running: the mean over steps of the values given (1, 1/2, 1/3, 1/4 -> 0.7500 at 2).
+    assert re.fullmatch(r"1/4 \u2501{20} %s - loss: 1\.0000 *" % step, plain[0]), plain[0]
+    assert re.fullmatch(r"2/4 \u2501{20} %s - loss: 0\.7500 *" % step, plain[1]), plain[1]
+    assert re.fullmatch(r"4/4 \u2501{20} %s - loss: 0\.2500\n" % step, plain[-1])  # as given
+    assert frames[0].startswith("\x1b[1m1/4\x1b[0m \x1b[32m\u2501\u2501\u2501\u2501\u2501"
+                                "\x1b[0m\x1b[37m\u2501")  # done part green, the rest white
 
 
 def test_progbar_number_formats():
@@ -228,5 +230,7 @@ def test_progbar_number_formats():
     Progbar(12, verbose=2, stream=tty).update(12, {})
     assert re.fullmatch(r"12/12 - 0s - \d+us/step\n", tty.text), tty.text
     tty = FakeTTY()
-    Progbar(12, verbose=1, stream=tty).update(3, {})
-    assert re.fullmatch(r"\r 3/12 \u2501{5}\x1b\[2m\u2501{15}\x1b\[0m 0s", tty.text), tty.text
+    Progbar(30, verbose=1, stream=tty).update(1, {})
+    assert re.fullmatch(r"\r\x1b\[1m 1/30\x1b\[0m \x1b\[37m\u2501{20}\x1b\[0m \x1b\[1m0s\x1b"
+                        r"\[0m \d+us/step", tty.text), tty.text
+    assert format_logs({"loss": -0.5}, signed=False) == " - loss: -5.0000e-01"  # Keras's verbose=2

@@ -230,9 +230,17 @@ class ProgbarLogger(Callback):
         return 1 if verbose == "auto" else verbose
 
     def _wants(self, hook):
-        # Without a terminal only the final lines are printed: batch logs are not needed.
-        return self._dynamic and self._verbose() == 1 and hook in (
-            "on_train_batch_end", "on_test_batch_end", "on_predict_batch_end")
+        # Without a terminal only the final lines are printed: batch logs are not needed, only
+        # the time at which step 1 ended (Keras leaves the first step out of the ms/step).
+        if self._verbose() != 1:
+            return False
+        return hook.endswith("_end") if self._dynamic else hook.endswith("_begin")
+
+    def _step_begins(self, batch, logs=None):
+        if batch == 1 and self.progbar is not None:
+            self.progbar.first_step_done()
+
+    on_train_batch_begin = on_test_batch_begin = on_predict_batch_begin = _step_begins
 
     def _start(self):
         self.progbar = Progbar(self.params.get("steps") or 0, verbose=self._verbose())

@@ -1,18 +1,19 @@
 """Keras 3's progress display for fit/evaluate/predict; imports nothing from microtf.
 
 verbose=1: `4/4 ━━━━━━━━━━━━━━━━━━━━ 0s 6ms/step - accuracy: 0.4850 - loss: 0.6935`, redrawn in
-place with \\r on a terminal; when stdout is not a terminal (a file, a notebook capture, pytest)
-only the final line of each bar is printed, so logs stay readable. verbose=2: one line at the end,
-`4/4 - 0s - 6ms/step - accuracy: 0.5000 - loss: 0.6775`. The values shown are the logs passed in:
-the running means over the batches seen so far, as Keras's metrics report them.
+place with \\r on a terminal (done part green, the rest white, as Keras); when stdout is not a
+terminal (a file, a captured notebook, pytest) only the final line of each bar is printed, so logs
+stay readable. verbose=2: one line at the end, `4/4 - 0s - 6ms/step - accuracy: 0.5000 - loss:
+0.6775`. While a bar is running, Keras shows the mean over steps of the values it was given
+(the metrics' running means); the final line shows the epoch's values as they are.
 """
 import sys
 import time
 
-__all__ = ["Progbar"]
+__all__ = ["Progbar", "format_logs"]
 
-_WIDTH = 20            # Keras's bar width in characters
-_REDRAW_SECONDS = 0.05  # at most ~20 redraws a second on a terminal: printing costs time too
+_WIDTH = 20  # Keras's bar width in characters
+_BOLD, _GREEN, _WHITE, _RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
 
 
 def _format_step_time(seconds, unit="step"):
@@ -32,63 +33,91 @@ def _format_eta(seconds):
     return "%ds" % seconds
 
 
-def format_logs(logs):
-    """' - accuracy: 0.4850 - loss: 0.6935' (4 decimals, or 4 significant digits when tiny)."""
+def format_logs(logs, signed=True):
+    """' - accuracy: 0.4850 - loss: 0.6935': 4 decimals, or 4 significant digits when tiny.
+    Keras's verbose=2 line compares the value itself with 1e-3 (signed=False), so negative
+    values print in e-notation there."""
     parts = []
     for key, value in logs.items():
         value = float(value)
-        parts.append(" - %s: %s" % (key, "%.4f" % value if abs(value) > 1e-3 else
-                                    "%.4e" % value))
+        plain = abs(value) > 1e-3 if signed else value > 1e-3
+        parts.append(" - %s: %s" % (key, "%.4f" % value if plain else "%.4e" % value))
     return "".join(parts)
 
 
 class Progbar:
-    """A progress bar over `target` steps; `update(current, logs)` after each step."""
+    """A progress bar over `target` steps: `update(current, logs)` after each step (only needed
+    for the live bar), and a last `update(target, logs, finalize=True)`."""
 
-    def __init__(self, target, verbose=1, stream=None):
-        self.target, self.verbose = int(target), verbose
+    def __init__(self, target, verbose=1, stream=None, interval=0.05):
+        self.target, self.verbose, self.interval = int(target), verbose, interval
         self.stream = sys.stdout if stream is None else stream
         isatty = getattr(self.stream, "isatty", None)
         self.dynamic = bool(isatty and isatty())
         self._start = time.perf_counter()
+        self._after_first_step = None  # Keras leaves the (slow) first step out of the mean
         self._last_draw = 0.0
         self._drawn_width = 0
+        self._seen = 0
+        self._sums = {}  # key -> [sum of value * steps, steps], for the live bar
+
+    def first_step_done(self):
+        """Marks the end of step 1 (the bar calls it itself when it is updated at step 1)."""
+        if self._after_first_step is None:
+            self._after_first_step = time.perf_counter()
+
+    def _per_step(self, current, now):
+        if current > 1 and self._after_first_step is not None:
+            return (now - self._after_first_step) / (current - 1)
+        return (now - self._start) / current if current else 0.0
 
     def _count(self, current):
-        digits = len(str(self.target))
-        return "%*d/%d" % (digits, current, self.target)
+        return "%*d/%d" % (len(str(self.target)), current, self.target)
 
     def update(self, current, logs=None, finalize=None):
-        """Redraws the bar (terminal, verbose=1), or prints the final line when `current`
-        reaches the target (or `finalize` is true)."""
+        """Redraws the live bar (terminal, verbose=1; at most every `interval` seconds), or
+        prints the final line when finalize (default: current reached the target)."""
         if finalize is None:
             finalize = current >= self.target
+        logs = logs or {}
+        if not finalize:
+            steps = max(current - self._seen, 1)
+            for key, value in logs.items():
+                total = self._sums.setdefault(key, [0.0, 0])
+                total[0] += float(value) * steps
+                total[1] += steps
+            logs = {key: s / n for key, (s, n) in self._sums.items()}
+        self._seen = current
+        now = time.perf_counter()
+        if current == 1 and self.verbose == 1:
+            self.first_step_done()
         if not self.verbose or not (finalize or self.dynamic and self.verbose == 1):
             return
-        now = time.perf_counter()
-        if not finalize and now - self._last_draw < _REDRAW_SECONDS:
+        if not finalize and now - self._last_draw < self.interval:
             return
         self._last_draw = now
-        elapsed = now - self._start
-        per_step = elapsed / current if current else 0.0
-        metrics = format_logs(logs or {})
+        elapsed, per_step = now - self._start, self._per_step(current, now)
         if self.verbose == 2:
-            line = "%s - %.0fs - %s%s" % (self._count(current), elapsed,
-                                         _format_step_time(per_step), metrics)
-        else:
-            filled = int(_WIDTH * current / self.target) if self.target else _WIDTH
-            bar = "\u2501" * filled
-            # On a terminal the part still to do is drawn dim, as Keras does with colours.
-            rest = "\x1b[2m" + "\u2501" * (_WIDTH - filled) + "\x1b[0m" if self.dynamic else \
-                "\u2501" * (_WIDTH - filled)
-            timing = ("%.0fs %s" % (elapsed, _format_step_time(per_step)) if finalize else
-                      _format_eta(per_step * (self.target - current)))
-            line = "%s %s%s %s%s" % (self._count(current), bar, rest, timing, metrics)
-        if self.dynamic and self.verbose == 1:
+            self._write("%s - %.0fs - %s%s" % (self._count(current), elapsed,
+                                               _format_step_time(per_step),
+                                               format_logs(logs, signed=False)))
+            return
+        filled = int(_WIDTH * current / self.target) if self.target else _WIDTH
+        when = "%.0fs" % elapsed if finalize else _format_eta(per_step * (self.target - current))
+        parts = (self._count(current), "\u2501" * filled, "\u2501" * (_WIDTH - filled), when,
+                 _format_step_time(per_step) + format_logs(logs))
+        plain = "%s %s%s %s %s" % parts
+        if self.dynamic:
+            done = _GREEN + parts[1] + _RESET if filled else ""
+            line = "%s%s%s %s%s%s%s %s%s%s %s" % (_BOLD, parts[0], _RESET, done, _WHITE, parts[2],
+                                                 _RESET, _BOLD, parts[3], _RESET, parts[4])
             # Pad with spaces so that a shorter line fully covers the previous one.
-            text = "\r" + line + " " * max(self._drawn_width - len(line), 0)
-            self._drawn_width = len(line)
-            self.stream.write(text + ("\n" if finalize else ""))
+            line = "\r" + line + " " * max(self._drawn_width - len(plain), 0)
+            self._drawn_width = len(plain)
+            self._write(line, newline=finalize)
         else:
-            self.stream.write(line + "\n")
+            self._write(plain)
+
+    def _write(self, text, newline=True):
+        self.stream.write(text + ("\n" if newline else ""))
         self.stream.flush()
