@@ -230,13 +230,17 @@ cdef void _truncated_f(uint64_t key, uint64_t lo, uint64_t hi, void* out_,
     cdef float* out = <float*>out_
     cdef _Stream s
     cdef float f[2]
+    cdef uint32_t x0, x1
     cdef npy_intp g, idx, k
     for g in range((n + 3) // 4):
         _stream_init(&s, key, lo, hi, <uint64_t>g * 256)
         idx = 4 * g
         k = 0
         while k < 4 and idx + k < n:
-            _box_muller_f(_stream_next(&s), _stream_next(&s), &f[0], &f[1])
+            # two statements: C leaves the order of evaluating arguments unspecified
+            x0 = _stream_next(&s)
+            x1 = _stream_next(&s)
+            _box_muller_f(x0, x1, &f[0], &f[1])
             # TF keeps f[0] then f[1], each if inside the cut, and stops once the group is full
             if f[0] < 2 and f[0] > -2:
                 out[idx + k] = f[0]
@@ -372,14 +376,15 @@ cdef _run(_fill_fn fn, uint64_t key, uint64_t ctr_lo, uint64_t ctr_hi, cnp.ndarr
 
 
 cdef _float_kernel(str fn, _fill_fn ff, _fill_fn fd, uint64_t key, uint64_t ctr_lo,
-                   uint64_t ctr_hi, cnp.ndarray out, uint64_t blocks_per_group):
-    """Dispatch on out's dtype: float32 groups of 4 outputs, float64 groups of 2."""
+                   uint64_t ctr_hi, cnp.ndarray out, uint64_t blocks_f, uint64_t blocks_d):
+    """Dispatch on out's dtype: float32 groups of 4 outputs using blocks_f counters each,
+    float64 groups of 2 using blocks_d."""
     cdef int t = _float_typenum(fn, "out", out)
     cdef npy_intp n = _out(fn, out, t, "float32 or float64")
     if t == cnp.NPY_FLOAT:
-        _run(ff, key, ctr_lo, ctr_hi, out, n, 4, blocks_per_group)
+        _run(ff, key, ctr_lo, ctr_hi, out, n, 4, blocks_f)
     else:
-        _run(fd, key, ctr_lo, ctr_hi, out, n, 2, blocks_per_group)
+        _run(fd, key, ctr_lo, ctr_hi, out, n, 2, blocks_d)
 
 
 def philox_uint32(uint64_t key, uint64_t ctr_lo, uint64_t ctr_hi, cnp.ndarray out not None):
@@ -396,12 +401,12 @@ def philox_uint32(uint64_t key, uint64_t ctr_lo, uint64_t ctr_hi, cnp.ndarray ou
 def philox_uniform(uint64_t key, uint64_t ctr_lo, uint64_t ctr_hi, cnp.ndarray out not None):
     """out <- uniform [0, 1) as TensorFlow: float32 from 23 bits of each word (4 per block),
     float64 from 52 bits of each word pair (2 per block); returns None."""
-    _float_kernel("philox_uniform", _uniform_f, _uniform_d, key, ctr_lo, ctr_hi, out, 1)
+    _float_kernel("philox_uniform", _uniform_f, _uniform_d, key, ctr_lo, ctr_hi, out, 1, 1)
 
 
 def philox_normal(uint64_t key, uint64_t ctr_lo, uint64_t ctr_hi, cnp.ndarray out not None):
     """out <- N(0, 1) by TensorFlow's Box-Muller (float32: 4 per block, float64: 2)."""
-    _float_kernel("philox_normal", _normal_f, _normal_d, key, ctr_lo, ctr_hi, out, 1)
+    _float_kernel("philox_normal", _normal_f, _normal_d, key, ctr_lo, ctr_hi, out, 1, 1)
 
 
 def philox_truncated_normal(uint64_t key, uint64_t ctr_lo, uint64_t ctr_hi,
@@ -409,7 +414,7 @@ def philox_truncated_normal(uint64_t key, uint64_t ctr_lo, uint64_t ctr_hi,
     """out <- N(0, 1) cut to (-2, 2) by rejection; output group g (4 float32 or 2 float64)
     reads from counter + 256 g (float64: 128 g), TensorFlow's reserved 256 words per output."""
     _float_kernel("philox_truncated_normal", _truncated_f, _truncated_d, key, ctr_lo, ctr_hi,
-                  out, 256)
+                  out, 256, 128)
 
 
 def philox_permutation(uint64_t key, uint64_t ctr_lo, uint64_t ctr_hi, cnp.ndarray out not None):
