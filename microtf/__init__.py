@@ -36,3 +36,4 @@ def executing_eagerly():
     return True
 
 from . import keras, math, nn, random, testing  # noqa: E402,F401 - TensorFlow's namespaces
+from . import test  # noqa: E402,F401 - tf.test.compute_gradient

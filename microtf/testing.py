@@ -18,8 +18,8 @@ _FULL_JACOBIAN_LIMIT = 64  # input elements up to which every element is perturb
 
 
 def _as_float64(x):
-    a = np.array(x._value if hasattr(x, "_value") else x, dtype=np.float64)
-    return a
+    # C order: the differences perturb elements through a flat view, which must not be a copy.
+    return np.array(x._value if hasattr(x, "_value") else x, dtype=np.float64, order="C")
 
 
 def _eval(fn, arrays, dtype):
@@ -52,7 +52,7 @@ def _tape_vjp(fn, arrays, dtype, cotangent):
 
 def numerical_jacobian(fn, arrays, delta=1e-6):
     """d(fn)/d(input) by central differences in float64, as arrays of shape out + in."""
-    arrays = [np.array(a, dtype=np.float64) for a in arrays]
+    arrays = [_as_float64(a) for a in arrays]
     y0 = _eval(fn, arrays, dtypes.float64)
     jacs = []
     for k, a in enumerate(arrays):
@@ -98,16 +98,17 @@ def check_gradients(fn, *inputs, dtype=None, rtol=None, atol=None, order=1, delt
         for k, (e, g) in enumerate(zip(expected, got)):
             _assert_close(g, e, rtol, atol, "gradient of input %d" % k)
     else:
-        # Directional check: <grad, v> against (f(x + h v) - f(x - h v)) . cot / 2h.
+        # Directional check per input (so one input's error cannot hide behind another's):
+        # <grad_k, v> against (f(x_k + h v) - f(x_k - h v)) . cot / 2h for random v.
         got = _tape_vjp(fn, arrays, dtype, cot)
-        for _ in range(3):
-            vs = [rng.standard_normal(a.shape) for a in arrays]
-            up = _eval(fn, [a + delta * v for a, v in zip(arrays, vs)], dtypes.float64)
-            down = _eval(fn, [a - delta * v for a, v in zip(arrays, vs)], dtypes.float64)
-            numeric = float(np.sum((up - down) * cot) / (2 * delta))
-            analytic = float(sum(np.sum(g * v) for g, v in zip(got, vs)))
-            _assert_close(np.array(analytic), np.array(numeric), rtol, atol * np.sqrt(total),
-                          "directional derivative")
+        for k, (a, g) in enumerate(zip(arrays, got)):
+            for _ in range(2):
+                v = rng.standard_normal(a.shape)
+                up = _eval(fn, arrays[:k] + [a + delta * v] + arrays[k + 1:], dtypes.float64)
+                down = _eval(fn, arrays[:k] + [a - delta * v] + arrays[k + 1:], dtypes.float64)
+                numeric = float(np.sum((up - down) * cot) / (2 * delta))
+                _assert_close(np.array(float(np.sum(g * v))), np.array(numeric), rtol,
+                              atol * np.sqrt(a.size), "directional derivative of input %d" % k)
     if order >= 2:
         def grad_fn(*xs):
             with GradientTape() as tape:
@@ -142,21 +143,50 @@ def _assert_close(got, expected, rtol, atol, what):
 
 
 def compute_gradient(f, x, delta=None):
-    """tf.test.compute_gradient: (theoretical, numerical) Jacobians as 2-D arrays per input,
-    of shape (input size, output size), as TensorFlow returns them."""
-    arrays = [_as_float64(a) for a in x]
-    dtype = convert_to_tensor(x[0]).dtype if hasattr(x[0], "dtype") else dtypes.float64
-    dtype = dtype if dtype.is_floating else dtypes.float64
-    delta = delta or (1e-3 if dtype is dtypes.float32 else 1e-6)
-    y0 = _eval(f, arrays, dtype)
-    theoretical, numerical = [], []
-    numeric = numerical_jacobian(f, arrays, delta)
-    for k, a in enumerate(arrays):
-        rows = np.zeros((a.size, y0.size))
-        for j in range(y0.size):
-            cot = np.zeros(y0.size)
+    """tf.test.compute_gradient: the theoretical and numerical Jacobians of y = f(*x).
+
+    Returns (theoretical, numerical), each a tuple with one 2-D array per argument, of shape
+    (y.size, x[i].size) and x[i]'s dtype, as TensorFlow 2 does: row j of the theoretical one is
+    the tape's gradient for output element j, column i of the numerical one
+    (f(x + delta e_i) - f(x - delta e_i)) / 2 delta, computed in x's dtype like TensorFlow
+    (check_gradients differences in float64 instead). delta defaults to 1/1024, exactly
+    representable in binary.
+    """
+    if not isinstance(x, (list, tuple)):
+        raise ValueError("`x` must be a list or tuple of values convertible to a Tensor "
+                         "(arguments to `f`), not a %s" % type(x))
+    delta = 1.0 / 1024 if delta is None else delta
+    xs = [np.array(convert_to_tensor(v)._value) for v in x]
+    kinds = [dtypes.as_dtype(a.dtype) for a in xs]
+
+    def call(arrays):
+        return convert_to_tensor(f(*[wrap(a.copy(), d) for a, d in zip(arrays, kinds)]))
+
+    y_size = call(xs)._value.size
+    theoretical = []
+    for k, a in enumerate(xs):
+        jac = np.zeros((y_size, a.size), a.dtype)
+        for j in range(y_size):
+            cot = np.zeros(y_size)
             cot[j] = 1
-            rows[:, j] = _tape_vjp(f, arrays, dtype, cot.reshape(y0.shape))[k].reshape(-1)
-        theoretical.append(rows.astype(dtype._np))
-        numerical.append(numeric[k].reshape(y0.size, a.size).T.astype(dtype._np))
+            ts = [wrap(b.copy(), d) for b, d in zip(xs, kinds)]
+            with GradientTape() as tape:
+                tape.watch(ts[k])
+                out = convert_to_tensor(f(*ts))
+            seed = wrap(cot.astype(out.dtype._np).reshape(out.shape._dims), out.dtype)
+            g = tape.gradient(out, ts[k], output_gradients=seed)
+            if g is not None:
+                jac[j] = g._value.reshape(-1)
+        theoretical.append(jac)
+    numerical = []
+    for k, a in enumerate(xs):
+        jac = np.zeros((y_size, a.size), a.dtype)
+        for i in range(a.size):
+            pert = [b.copy() for b in xs]
+            pert[k].reshape(-1)[i] += delta
+            up = call(pert)._value
+            pert[k].reshape(-1)[i] -= 2 * delta
+            down = call(pert)._value
+            jac[:, i] = ((up - down) / np.asarray(2 * delta, up.dtype)).reshape(-1)
+        numerical.append(jac)
     return tuple(theoretical), tuple(numerical)
