@@ -109,15 +109,21 @@ def test_predict_dtype_shapes_and_list_input():
         model.predict([[1, 2, 3, 4]])
 
 
-def test_train_and_test_on_batch():
+def test_train_and_test_on_batch_keep_running_means_as_keras_3():
     x, y = _blobs(64)
     model = _model(optimizer=tf.keras.optimizers.SGD(0.5))
+    model.reset_metrics()  # before any data: 'accuracy' is not resolved yet
     before = model.test_on_batch(x, y)
-    assert isinstance(before, list) and len(before) == 2
-    for _ in range(5):
-        model.train_on_batch(x, y)
-    after = model.test_on_batch(x, y, return_dict=True)
-    assert after["loss"] < before[0]
+    assert isinstance(before, list) and len(before) == 2 and type(before[0]) is float
+    assert model.test_on_batch(x, y) == before  # same weights: the running mean stays
+    model.reset_metrics()
+    first = model.train_on_batch(x, y)  # the loss before the update
+    assert first[0] == pytest.approx(before[0], rel=1e-6)
+    both = model.test_on_batch(x, y, return_dict=True)
+    model.reset_metrics()
+    alone = model.test_on_batch(x, y)
+    assert alone[0] < first[0]
+    assert both["loss"] == pytest.approx((first[0] + alone[0]) / 2, rel=1e-6)
     assert type(_model(metrics=()).train_on_batch(x, y)) is float
 
 

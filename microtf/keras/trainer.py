@@ -100,6 +100,7 @@ class Trainer:
             # 'accuracy' is resolved from the first batch's shapes, as Keras 3 does.
             obj = None if m in ("accuracy", "acc") else metrics_module.get(m)
             self._metrics.append((m if isinstance(m, str) else obj.name, obj))
+        self._loss_tracker = _RunningMean()
         self.compiled = True
         self.stop_training = False
 
@@ -136,15 +137,19 @@ class Trainer:
                              % (y.shape, (None,) + tuple(out.shape[1:]), self.loss, kind,
                                 y.shape, hint))
 
-    def _logs(self, loss_mean):
+    def _logs(self):
         """{metric: value, 'loss': value} as Python floats, keys sorted as Keras 3 logs."""
         logs = {name: float(m.result()) for name, m in self._metrics}
-        logs["loss"] = loss_mean.result()
+        logs["loss"] = self._loss_tracker.result()
         return dict(sorted(logs.items()))
 
-    def _reset_metrics(self):
+    def reset_metrics(self):
+        """Resets the loss tracker and the metrics (fit does it at each epoch, evaluate at its
+        start; train_on_batch and test_on_batch do not, as in Keras 3)."""
+        self._loss_tracker = _RunningMean()
         for _, m in self._metrics:
-            m.reset_state()
+            if m is not None:  # None: 'accuracy' not resolved yet (no data seen)
+                m.reset_state()
 
     def _train_step(self, xb, yb, variables):
         """One step: loss of a training-mode forward pass, gradients, an optimizer update."""
@@ -200,21 +205,21 @@ class Trainer:
         cbs.on_train_begin()
         logs = {}
         for epoch in range(initial_epoch, epochs):
-            self._reset_metrics()
+            self.reset_metrics()
             cbs.on_epoch_begin(epoch)
             xs, ys = x, y
             if shuffle:
                 order = np.random.permutation(len(x))
                 xs, ys = x[order], y[order]
-            loss_mean = _RunningMean()
             for step, (i, j) in enumerate(spans):
                 cbs.batch("on_train_batch_begin", step)
-                loss_mean.add(self._train_step(wrap(xs[i:j]), wrap(ys[i:j]), variables), j - i)
+                loss = self._train_step(wrap(xs[i:j]), wrap(ys[i:j]), variables)
+                self._loss_tracker.add(loss, j - i)
                 if batch_logs:
-                    cbs.batch("on_train_batch_end", step, self._logs(loss_mean))
+                    cbs.batch("on_train_batch_end", step, self._logs())
                 if self.stop_training:
                     break
-            logs = self._logs(loss_mean)
+            logs = self._logs()
             if val is not None:
                 val_logs = self._evaluate_arrays(val[0], val[1], batch_size, cbs)
                 logs.update(("val_" + k, v) for k, v in val_logs.items())
@@ -226,16 +231,15 @@ class Trainer:
 
     def _evaluate_arrays(self, x, y, batch_size, cbs):
         """The loss and metrics over (x, y) in batches, with the on_test_* hooks."""
-        self._reset_metrics()
+        self.reset_metrics()
         cbs.on_test_begin()
         batch_logs = cbs.wants("on_test_batch_end")
-        loss_mean = _RunningMean()
         for step, (i, j) in enumerate(_batches(len(x), batch_size)):
             cbs.batch("on_test_batch_begin", step)
-            loss_mean.add(self._test_step(wrap(x[i:j]), wrap(y[i:j])), j - i)
+            self._loss_tracker.add(self._test_step(wrap(x[i:j]), wrap(y[i:j])), j - i)
             if batch_logs:
-                cbs.batch("on_test_batch_end", step, self._logs(loss_mean))
-        logs = self._logs(loss_mean)
+                cbs.batch("on_test_batch_end", step, self._logs())
+        logs = self._logs()
         cbs.on_test_end(logs)
         return logs
 
@@ -282,23 +286,24 @@ class Trainer:
         x, y = _to_array(x, "x"), _to_array(y, "y")
         _check_cardinality(x, y)
         self._check_targets(x, y)
-        self._reset_metrics()
         return x, y
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        return_dict=False):
-        """One training step on (x, y); returns the loss and metrics of that batch."""
+        """One training step on (x, y). As in Keras 3 the loss and metrics returned are running
+        means since the last reset (fit, evaluate or model.reset_metrics()), not this batch's
+        alone: call model.reset_metrics() first to see one batch's values."""
         x, y = self._batch_arrays(x, y)
-        loss_mean = _RunningMean()
-        loss_mean.add(self._train_step(wrap(x), wrap(y), self.trainable_variables), len(x))
-        return self._results(self._logs(loss_mean), return_dict)
+        self._loss_tracker.add(self._train_step(wrap(x), wrap(y), self.trainable_variables),
+                               len(x))
+        return self._results(self._logs(), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        """The loss and metrics of (x, y) as one batch, without training."""
+        """The loss and metrics of (x, y) as one batch, without training (running means since
+        the last reset, as train_on_batch)."""
         x, y = self._batch_arrays(x, y)
-        loss_mean = _RunningMean()
-        loss_mean.add(self._test_step(wrap(x), wrap(y)), len(x))
-        return self._results(self._logs(loss_mean), return_dict)
+        self._loss_tracker.add(self._test_step(wrap(x), wrap(y)), len(x))
+        return self._results(self._logs(), return_dict)
 
     def predict_on_batch(self, x):
         """The model's outputs for x as one batch, a float32 numpy array."""
