@@ -202,6 +202,7 @@ class Loss:
 
     @property
     def dtype(self):
+        """The name of the dtype the loss computes in ('float32')."""
         return self._dtype.name
 
     def __call__(self, y_true, y_pred, sample_weight=None):
@@ -213,13 +214,16 @@ class Loss:
         return _reduce(values, self.reduction, sample_weight)
 
     def call(self, y_true, y_pred):
+        """Per-sample loss values (subclasses implement it)."""
         raise NotImplementedError
 
     def get_config(self):
+        """The constructor arguments."""
         return {"name": self.name, "reduction": self.reduction}
 
     @classmethod
     def from_config(cls, config):
+        """A loss from get_config()'s dict."""
         return cls(**config)
 
     def __repr__(self):
@@ -251,6 +255,7 @@ class LossFunctionWrapper(Loss):
         self._fn_kwargs = kwargs
 
     def call(self, y_true, y_pred):
+        """fn(y_true, y_pred, **kwargs) on rank-matched arguments."""
         y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 

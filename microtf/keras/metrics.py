@@ -89,10 +89,12 @@ class Metric:
 
     @property
     def dtype(self):
+        """The name of the dtype the state is kept in ('float32')."""
         return self._dtype.name
 
     @property
     def variables(self):
+        """The state variables, in creation order."""
         return list(self._variables)
 
     def add_variable(self, shape, initializer="zeros", dtype=None, name=None):
@@ -109,9 +111,11 @@ class Metric:
             v.assign(np.zeros(v._value.shape, dtype=v._value.dtype))
 
     def update_state(self, *args, **kwargs):
+        """Accumulates one batch (subclasses implement it)."""
         raise NotImplementedError
 
     def result(self):
+        """The metric's current value as a scalar Tensor (subclasses implement it)."""
         raise NotImplementedError
 
     def __call__(self, *args, **kwargs):
@@ -119,6 +123,7 @@ class Metric:
         return self.result()
 
     def get_config(self):
+        """The constructor arguments."""
         return {"name": self.name, "dtype": self.dtype}
 
     def __repr__(self):

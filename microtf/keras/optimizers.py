@@ -1,5 +1,5 @@
 """tf.keras.optimizers: SGD, Adam, RMSprop, Adagrad with Keras 3's update rules; imports
-framework and keras.variables only.
+framework, ops._common (error text) and keras.variables/naming.
 
 Design: an update reads each variable's storage array, computes the new value (and the new
 optimizer state) with numpy in the variable's dtype, as Keras does, and hands the fresh arrays
@@ -248,6 +248,7 @@ class Optimizer:
 
     @classmethod
     def from_config(cls, config):
+        """An optimizer from get_config()'s dict."""
         return cls(**config)
 
     def __repr__(self):
