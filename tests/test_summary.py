@@ -15,7 +15,8 @@ SAMPLE = '''Model: "sequential"
 └─────────────────────────────────┴────────────────────────┴───────────────┘
  Total params: 9 (36.00 B)
  Trainable params: 9 (36.00 B)
- Non-trainable params: 0 (0.00 B)'''
+ Non-trainable params: 0 (0.00 B)
+'''
 
 
 def _text(model):
@@ -35,7 +36,7 @@ def test_summary_prints_and_returns_none(capsys):
     model = tf.keras.Sequential([L.Dense(3, name="dense")], name="sequential")
     model(np.ones((1, 2), np.float32))
     assert model.summary() is None
-    assert capsys.readouterr().out == SAMPLE + "\n"
+    assert capsys.readouterr().out == SAMPLE
     got = []
     model.summary(print_fn=got.append)  # a one-argument print_fn works too
     assert got == [SAMPLE]
@@ -60,7 +61,7 @@ def test_summary_input_gives_none_batch_thousands_and_kb():
     assert "│ drop (Dropout)                  │ (None, 128)            │             0 │" in text
     assert "│ out (Dense)                     │ (None, 10)             │         1,290 │" in text
     assert text.endswith(" Total params: 101,770 (397.54 KB)\n Trainable params: 101,770 "
-                         "(397.54 KB)\n Non-trainable params: 0 (0.00 B)")
+                         "(397.54 KB)\n Non-trainable params: 0 (0.00 B)\n")
 
 
 def test_summary_frozen_layer_long_name_and_optimizer_params():
@@ -69,15 +70,19 @@ def test_summary_frozen_layer_long_name_and_optimizer_params():
                                  L.Dense(1, name="b")], name="s")
     model.layers[0].trainable = False
     lines = _text(model).splitlines()
+    assert lines[4].startswith("│ a_rather_long_layer_name_for_a_dense (Dense) │ (None, 3) ")
     assert lines[4].startswith("│ a_rather_long_layer_name_for_a_dense (Dense) │")
     assert len({len(line) for line in lines[1:-3]}) == 1  # the column widened on every row
     assert lines[-3:] == [" Total params: 13 (52.00 B)", " Trainable params: 4 (16.00 B)",
                           " Non-trainable params: 9 (36.00 B)"]
-    model.compile(optimizer="sgd", loss="mse")
+    model.compile(optimizer=tf.keras.optimizers.SGD(momentum=0.9), loss="mse")
+    assert "Optimizer" not in _text(model)  # no optimizer state before training
     model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
-    opt_vars = model.optimizer.variables
-    if opt_vars:
-        assert _text(model).splitlines()[-1].startswith(" Optimizer params: ")
+    # iteration (int64, 8 B) + learning_rate (4 B) + one momentum per trainable weight (4 x 4 B)
+    assert _text(model).splitlines()[-4:] == [" Total params: 19 (80.00 B)",
+                                              " Trainable params: 4 (16.00 B)",
+                                              " Non-trainable params: 9 (36.00 B)",
+                                              " Optimizer params: 6 (28.00 B)"]
 
 
 def test_summary_subclassed_model_and_count_params():
@@ -90,8 +95,10 @@ def test_summary_subclassed_model_and_count_params():
             return self.d(x)
 
     net = Net()
+    assert "│ inner (Dense)                   │ ?                      │   0 (unbuilt) │" in \
+        _text(net)
     net(np.ones((2, 3), np.float32))
-    assert "│ inner (Dense)                   │ ?                      │            16 │" in \
+    assert "│ inner (Dense)                   │ (2, 4)                 │            16 │" in \
         _text(net)
     assert net.count_params() == 16
 

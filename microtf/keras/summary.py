@@ -32,17 +32,17 @@ def _shape_text(shape):
         return "?"
     if isinstance(shape, list):
         return "[%s]" % ", ".join(_shape_text(s) for s in shape)
-    return "(%s)" % ", ".join("None" if d is None else str(d) for d in shape) + \
-        ("," if len(shape) == 1 else "")
+    return "(%s)" % ", ".join("None" if d is None else str(d) for d in shape)  # Keras: (16)
 
 
 def _rows(model):
-    """(name (Type), output shape, params) for each layer of the model."""
-    sequential = hasattr(model, "_input_batch_shape")
+    """(name (Type), output shape, params) for each layer of the model: the output shape the
+    layer had when it was built ('?' before), with a None batch when the model was built from
+    Input (or an input_shape with a None batch), as Keras."""
     batch_none = getattr(model, "_batch_is_none", False)
     rows = []
     for layer in model.layers:
-        shape = getattr(layer, "_build_output_shape", None) if sequential else None
+        shape = getattr(layer, "_build_output_shape", None)
         if batch_none and isinstance(shape, tuple) and shape:
             shape = (None,) + shape[1:]
         if layer.built:
@@ -58,7 +58,7 @@ def _line(left, fill, sep, right, widths):
 
 
 def summary_text(model):
-    """The whole table as one string (no final newline)."""
+    """The whole table as one string, each line ending with a newline (Keras's capture)."""
     rows = _rows(model)
     header = ("Layer (type)", "Output Shape", "Param #")
     widths = [max([w] + [len(r[k]) + 2 for r in rows]) for k, w in enumerate(_WIDTHS)]
@@ -79,23 +79,24 @@ def summary_text(model):
     trainable = _count_and_bytes(model.trainable_weights)
     frozen = _count_and_bytes(model.non_trainable_weights)
     optimizer = getattr(model, "optimizer", None)
-    opt = _count_and_bytes(list(getattr(optimizer, "variables", None) or []))
+    built = getattr(optimizer, "built", False)  # Keras counts the optimizer once it has state
+    opt = _count_and_bytes(list(optimizer.variables) if built else [])
     total = [a + b + c for a, b, c in zip(trainable, frozen, opt)]
     lines.append(" Total params: {:,} ({})".format(total[0], readable_memory_size(total[1])))
     lines.append(" Trainable params: {:,} ({})".format(trainable[0],
                                                        readable_memory_size(trainable[1])))
     lines.append(" Non-trainable params: {:,} ({})".format(frozen[0],
                                                            readable_memory_size(frozen[1])))
-    if opt[0]:
+    if built:
         lines.append(" Optimizer params: {:,} ({})".format(opt[0], readable_memory_size(opt[1])))
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n"
 
 
 def print_summary(model, print_fn=None, **kwargs):
     """Prints the table, or passes it whole to print_fn(text, line_break=False)."""
     text = summary_text(model)
     if print_fn is None:
-        print(text)
+        print(text, end="")
         return
     try:  # Keras passes line_break=False; a plain one-argument function gets the text only
         inspect.signature(print_fn).bind(text, line_break=False)
