@@ -227,15 +227,23 @@ def _value(x):
 
 
 def _scaled(sample, scale, shift, dtype, op_name):
-    """sample * scale + shift, computed in the output dtype as TensorFlow's Python wrappers do."""
+    """sample * scale + shift, computed in the output dtype as TensorFlow's Python wrappers do;
+    `sample` is a fresh array, updated in place (skipping a multiply by 1 or an add of 0, which
+    change no value that the distributions produce)."""
     scale = np.asarray(_value(scale), dtype=dtype._np)
     shift = np.asarray(_value(shift), dtype=dtype._np)
-    try:
-        with np.errstate(all="ignore"):  # inf/nan parameters give IEEE results, as in TF
+    with np.errstate(all="ignore"):  # inf/nan parameters give IEEE results, as in TF
+        if scale.ndim == 0 and shift.ndim == 0:
+            if scale != 1:
+                np.multiply(sample, scale, out=sample)
+            if shift != 0:
+                np.add(sample, shift, out=sample)
+            return wrap(sample, dtype)
+        try:
             out = np.broadcast_to(sample * scale + shift, sample.shape)
-    except ValueError:
-        raise op_error("Parameters of shapes %s and %s do not broadcast to the output shape %s"
-                       % (scale.shape, shift.shape, sample.shape), op_name) from None
+        except ValueError:
+            raise op_error("Parameters of shapes %s and %s do not broadcast to the output shape "
+                           "%s" % (scale.shape, shift.shape, sample.shape), op_name) from None
     return wrap(np.array(out, dtype=dtype._np, order="C"), dtype)
 
 
