@@ -331,3 +331,16 @@ def test_backend_sparse_categorical_crossentropy():
     check_gradients(lambda q: tf.keras.backend.sparse_categorical_crossentropy(
         y[0], q, from_logits=True), x, dtype=tf.float32)
     assert tf.keras.backend.epsilon() == 1e-7 and tf.keras.backend.floatx() == "float32"
+
+
+@pytest.mark.parametrize("name", ["sparse", "categorical", "binary", "sparse_probs"])
+def test_second_derivatives(name):
+    rng = np.random.default_rng(9)
+    x, y = rng.standard_normal((3, 4)), rng.integers(0, 4, 3)
+    fns = {"sparse": lambda p: losses.sparse_categorical_crossentropy(y, p, from_logits=True),
+           "categorical": lambda p: losses.categorical_crossentropy(np.eye(4)[y], p,
+                                                                    from_logits=True),
+           "binary": lambda p: losses.binary_crossentropy(np.eye(4)[y], p, from_logits=True),
+           "sparse_probs": lambda p: losses.sparse_categorical_crossentropy(y, p)}
+    check_gradients(fns[name], rng.uniform(0.1, 0.9, (3, 4)) if name == "sparse_probs" else x,
+                    order=2)

@@ -166,3 +166,12 @@ def test_label_shape_errors():
         metrics.SparseCategoricalAccuracy().update_state([0, 1, 2], np.zeros((2, 4)))
     with pytest.raises(ValueError, match="non-empty last axis"):
         metrics.CategoricalAccuracy().update_state(np.zeros((2, 0)), np.zeros((2, 0)))
+
+
+def test_crossentropy_as_running_metric():
+    m = metrics.get("sparse_categorical_crossentropy")
+    p = np.array([[0.5, 0.5], [0.9, 0.1]], np.float32)
+    m.update_state([0, 0], p)
+    np.testing.assert_allclose(m.result().numpy(), -np.log([0.5, 0.9]).mean(), rtol=1e-6)
+    assert m.name == "sparse_categorical_crossentropy"
+    assert metrics.binary_crossentropy is losses.binary_crossentropy

@@ -296,3 +296,23 @@ def test_get_by_name_and_config():
     with pytest.raises(ValueError, match="Could not interpret optimizer identifier: 3"):
         opt_mod.get(3)
     assert tf.keras.optimizers.Adam is opt_mod.Adam
+
+
+def test_dense_classifier_trains_with_tape_loss_metric():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 2)).astype(np.float32)
+    y = (x[:, 0] + x[:, 1] > 0).astype(np.int64)  # linearly separable
+    layer = tf.keras.layers.Dense(2)
+    loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    opt, acc = opt_mod.Adam(learning_rate=0.05), tf.keras.metrics.SparseCategoricalAccuracy()
+    first = None
+    for _ in range(60):
+        with tf.GradientTape() as tape:
+            logits = layer(x)
+            loss = loss_fn(y, logits)
+        first = float(loss.numpy()) if first is None else first
+        opt.apply_gradients(zip(tape.gradient(loss, layer.trainable_variables),
+                                layer.trainable_variables))
+    acc.update_state(y, layer(x))
+    assert float(loss.numpy()) < first / 3 and acc.result().numpy() > 0.95
+    assert int(opt.iterations.numpy()) == 60

@@ -18,7 +18,9 @@ from .variables import Variable
 
 __all__ = ["Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
            "CategoricalAccuracy", "SparseCategoricalAccuracy", "accuracy", "binary_accuracy",
-           "categorical_accuracy", "sparse_categorical_accuracy", "get", "resolve_accuracy"]
+           "categorical_accuracy", "sparse_categorical_accuracy", "get", "resolve_accuracy",
+           # Keras exports the per-sample cross-entropies as metrics too.
+           "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"]
 
 
 def _array(x, dtype=np.float32):
@@ -252,6 +254,8 @@ def resolve_accuracy(loss=None, y_true=None, y_pred=None, name="accuracy"):
 
 
 _CLASSES = (Mean, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy)
+_FUNCTIONS = {f.__name__: f for f in (binary_crossentropy, categorical_crossentropy,
+                                      sparse_categorical_crossentropy)}
 
 
 def get(identifier):
@@ -271,6 +275,9 @@ def get(identifier):
                 return cls()
         if identifier == "acc":
             return Accuracy(name="acc")
-    known = sorted({to_snake_case(c.__name__) for c in _CLASSES} | {c.__name__ for c in _CLASSES})
+        if identifier in _FUNCTIONS:
+            return MeanMetricWrapper(_FUNCTIONS[identifier], name=identifier)
+    known = sorted({to_snake_case(c.__name__) for c in _CLASSES} | {c.__name__ for c in _CLASSES}
+                   | set(_FUNCTIONS))
     raise ValueError("Could not interpret metric identifier: %r. Known metrics: %s"
                      % (identifier, ", ".join(known)))
