@@ -111,10 +111,29 @@ def test_early_stopping_missing_monitor_warns_and_mode_auto():
                                          "accuracy,loss"):
         hist = _model().fit(x, y, epochs=2, verbose=0, callbacks=[C.EarlyStopping()])
     assert hist.epoch == [0, 1]
-    assert C.EarlyStopping(monitor="val_accuracy").mode == "max"
-    assert C.EarlyStopping(monitor="loss").mode == "min"
+    for monitor, maximize in [("val_accuracy", True), ("loss", False), ("accuracy", True)]:
+        stop = C.EarlyStopping(monitor=monitor)
+        _model().fit(x, y, epochs=1, verbose=0, callbacks=[stop], validation_data=(x, y))
+        assert stop._maximize is maximize and stop.best == stop.best  # set, not NaN
     with pytest.raises(ValueError, match="monitor=f1.*mode='max'"):
-        C.EarlyStopping(monitor="f1")
+        _model().fit(x, y, epochs=1, verbose=0, callbacks=[C.EarlyStopping(monitor="f1")])
+
+
+def test_early_stopping_baseline_and_restore_without_stopping(capsys):
+    x, y = _data(40)
+    model = _model(lr=0.1)
+    # The first epoch is a new best but misses the baseline, so patience keeps counting.
+    stop = C.EarlyStopping(monitor="loss", mode="max", baseline=100.0, patience=2, verbose=1)
+    hist = model.fit(x, y, epochs=10, verbose=0, callbacks=[stop])
+    assert hist.epoch == [0, 1]
+    assert capsys.readouterr().out == "Epoch 2: early stopping\n"
+    model = _model(lr=0.5)
+    stop = C.EarlyStopping(monitor="loss", mode="max", patience=5, restore_best_weights=True)
+    first = []
+    keep = C.LambdaCallback(on_epoch_end=lambda e, logs: first.append(model.get_weights()))
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[keep, stop])
+    for a, b in zip(first[0], model.get_weights()):  # restored although training did not stop
+        np.testing.assert_array_equal(a, b)
 
 
 def test_terminate_on_nan_stops_cleanly(capsys):

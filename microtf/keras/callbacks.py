@@ -111,7 +111,10 @@ class History(Callback):
 
 class EarlyStopping(Callback):
     """Stops training when `monitor` has not improved by more than `min_delta` for `patience`
-    epochs; with restore_best_weights, puts back the weights of the best epoch."""
+    epochs; with restore_best_weights, puts back the weights of the best epoch at the end.
+
+    mode='auto' decides at the first epoch's end, as Keras: 'loss' and the metrics that go down
+    are minimized, accuracies maximized; other names need mode='min' or mode='max'."""
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
@@ -120,36 +123,46 @@ class EarlyStopping(Callback):
             warnings.warn("EarlyStopping mode %s is unknown, fallback to auto mode." % mode,
                           stacklevel=2)
             mode = "auto"
-        self.monitor, self.patience, self.verbose = monitor, patience, verbose
+        self.monitor, self.patience, self.verbose, self.mode = monitor, patience, verbose, mode
         self.baseline, self.restore_best_weights = baseline, restore_best_weights
-        self.start_from_epoch = start_from_epoch
-        name = monitor[4:] if monitor.startswith("val_") else monitor
-        if mode == "auto":
-            if "acc" in name or name.startswith(("auc", "precision", "recall")):
-                mode = "max"
-            elif name in ("loss", "mse", "mae", "mean_squared_error", "mean_absolute_error") or \
-                    "loss" in name or "error" in name:
-                mode = "min"
+        self.start_from_epoch, self.min_delta = start_from_epoch, abs(min_delta)
+        self.wait = self.stopped_epoch = self.best_epoch = 0
+        self.best_weights, self._maximize = None, None
+
+    def _set_direction(self):
+        """Resolves mode='auto' from the metric (Keras keeps `best` across fit calls too)."""
+        if self.mode != "auto":
+            self._maximize = self.mode == "max"
+        else:
+            name = self.monitor[4:] if self.monitor.startswith("val_") else self.monitor
+            metric = dict(getattr(self.model, "_metrics", [])).get(name)
+            direction = getattr(metric, "_direction", None)
+            if direction is not None:
+                self._maximize = direction == "up"
+            elif name == "loss" or "error" in name or name in ("mse", "mae"):
+                self._maximize = False
+            elif "acc" in name:
+                self._maximize = True
             else:
                 raise ValueError("EarlyStopping callback received monitor=%s but microtf isn't "
                                  "able to automatically determine whether that metric should be "
                                  "maximized or minimized. Pass `mode='max'` in order to do early "
                                  "stopping based on the highest metric value, or pass "
-                                 "`mode='min'` in order to use the lowest value." % monitor)
-        self.mode = mode
-        self.min_delta = abs(min_delta) if mode == "max" else -abs(min_delta)
+                                 "`mode='min'` in order to use the lowest value." % self.monitor)
+        if not self._maximize:
+            self.min_delta = -self.min_delta
+        self.best = -math.inf if self._maximize else math.inf
 
     def _better(self, value, reference):
-        if reference is None:
-            return True
         moved = value - self.min_delta
-        return moved > reference if self.mode == "max" else moved < reference
+        return moved > reference if self._maximize else moved < reference
 
     def on_train_begin(self, logs=None):
-        self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
-        self.best, self.best_weights = None, None
+        self.wait, self.stopped_epoch, self.best_epoch, self.best_weights = 0, 0, 0, None
 
     def on_epoch_end(self, epoch, logs=None):
+        if self._maximize is None:
+            self._set_direction()
         current = (logs or {}).get(self.monitor)
         if current is None:
             warnings.warn("Early stopping conditioned on metric `%s` which is not available. "
@@ -159,15 +172,15 @@ class EarlyStopping(Callback):
         if epoch < self.start_from_epoch:
             return
         if self.restore_best_weights and self.best_weights is None:
-            self.best_weights = self.model.get_weights()
+            self.best_weights, self.best_epoch = self.model.get_weights(), epoch
         self.wait += 1
         if self._better(current, self.best):
             self.best, self.best_epoch = current, epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()
             if self.baseline is None or self._better(current, self.baseline):
-                self.wait = 0
-                return
+                self.wait = 0  # only a new best that also beats the baseline restarts patience
+            return
         if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True
@@ -175,7 +188,7 @@ class EarlyStopping(Callback):
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose > 0:
             print("Epoch %d: early stopping" % (self.stopped_epoch + 1))
-        if self.restore_best_weights and self.best_weights is not None and self.stopped_epoch:
+        if self.restore_best_weights and self.best_weights is not None:
             if self.verbose > 0:
                 print("Restoring model weights from the end of the best epoch: %d."
                       % (self.best_epoch + 1))
