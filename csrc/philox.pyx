@@ -14,18 +14,16 @@ Design:
 - Truncated normal follows TensorFlow's variable-samples fill: output group g (4 float32 or 2
   float64 values) reads words sequentially from counter + g * 256 (float64: g * 128), keeping
   Box-Muller values with |x| < 2.
-- Every loop is free of Python objects and runs without the GIL above NOGIL_MIN elements; the
-  uniform fill is straight-line integer code that GCC vectorizes at -O3.
+- Every loop is free of Python objects and runs without the GIL above NOGIL_MIN elements; fills
+  above PARALLEL_MIN elements are split over two threads (see "two threads" below). The block
+  stays scalar: computing 8 blocks side by side so that GCC vectorizes the 32x32->64 multiplies
+  measured slower than this straight-line code (SSE2 has no 32-bit low multiply).
 """
 
-cimport cython
-from libc.math cimport cos, log, sin, sqrt
+from libc.math cimport cos, cosf, log, sin, sinf, sqrt
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 
 include "_common.pxi"
-
-cdef extern from "math.h" nogil:
-    void sincosf(float x, float* s, float* c)
 
 # Philox4x32 constants (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011),
 # as C macros so that they stay unsigned 32-bit literals; TWO_PI is `2.0f * M_PI` as TensorFlow
@@ -106,10 +104,9 @@ cdef inline void _box_muller_f(uint32_t x0, uint32_t x1, float* f0, float* f1) n
         u1 = <float>1e-7
     cdef float v1 = <float>(TWO_PI * _to_float(x1))
     cdef float r = <float>sqrt(-2.0 * log(u1))
-    cdef float s, co
-    sincosf(v1, &s, &co)
-    f0[0] = s * r
-    f1[0] = co * r
+    # float sine and cosine of the float angle, as TF's sincosf (sinf/cosf: the same glibc code)
+    f0[0] = sinf(v1) * r
+    f1[0] = cosf(v1) * r
 
 
 cdef inline void _box_muller_d(uint32_t x0, uint32_t x1, uint32_t x2, uint32_t x3,
