@@ -86,6 +86,21 @@ def test_batch_logs_are_running_means_and_epoch_logs_match_history():
     assert all(type(v) is float for v in batch_logs[1].values())
 
 
+def test_on_batch_end_alias_gets_training_batches():
+    class Old(C.Callback):
+        def __init__(self):
+            super().__init__()
+            self.batches = []
+
+        def on_batch_end(self, batch, logs=None):
+            self.batches.append((batch, sorted(logs)))
+
+    x, y = _data(40)
+    cb = Old()
+    _model().fit(x, y, batch_size=20, verbose=0, callbacks=[cb])
+    assert cb.batches == [(0, ["accuracy", "loss"]), (1, ["accuracy", "loss"])]
+
+
 def test_early_stopping_stops_and_restores_best_weights():
     x, y = _data(40)
     model = _model(lr=0.5)

@@ -33,8 +33,15 @@ class Callback:
     def on_train_end(self, logs=None): pass
     def on_epoch_begin(self, epoch, logs=None): pass
     def on_epoch_end(self, epoch, logs=None): pass
-    def on_train_batch_begin(self, batch, logs=None): pass
-    def on_train_batch_end(self, batch, logs=None): pass
+    def on_batch_begin(self, batch, logs=None): pass
+    def on_batch_end(self, batch, logs=None): pass
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs)  # Keras's older name for the training batch hooks
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)
+
     def on_test_begin(self, logs=None): pass
     def on_test_end(self, logs=None): pass
     def on_test_batch_begin(self, batch, logs=None): pass
@@ -47,6 +54,8 @@ class Callback:
     def _wants(self, hook):
         """Whether this callback overrides `hook`: batch hooks are only called (and batch logs
         only computed) for callbacks that need them, which keeps small-batch training fast."""
+        if hook.startswith("on_train_batch") and self._wants(hook.replace("train_", "")):
+            return True
         return getattr(type(self), hook) is not getattr(Callback, hook)
 
 
