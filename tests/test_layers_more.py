@@ -83,6 +83,16 @@ def test_dropout_seeded_is_reproducible_and_training_from_model():
     np.testing.assert_array_equal(model(x).numpy(), x)
 
 
+def test_dropout_masks_follow_set_random_seed():
+    x = np.ones((4, 8), np.float32)
+    masks = []
+    for _ in range(2):
+        tf.keras.utils.set_random_seed(5)
+        masks.append(L.Dropout(0.5)(x, training=True).numpy())
+    np.testing.assert_array_equal(masks[0], masks[1])
+    assert not np.array_equal(L.Dropout(0.5)(x, training=True).numpy(), masks[0])
+
+
 @pytest.mark.parametrize("rate", [-0.1, 1.5, "0.5", True])
 def test_dropout_bad_rate(rate):
     with pytest.raises(ValueError, match=r"between 0 and 1\. Received: rate="):

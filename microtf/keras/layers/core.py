@@ -1,4 +1,6 @@
-"""keras.layers.Dense: y = activation(x @ kernel + bias); imports microtf ops and Layer."""
+"""keras.layers Dense (activation(x @ kernel + bias)), Activation, Dropout; imports ops, Layer."""
+import random as _pyrandom
+
 import numpy as np
 
 from ... import ops as _ops
@@ -116,7 +118,9 @@ class Dropout(Layer):
             raise ValueError("Invalid value received for argument `rate`. Expected a float value "
                              "between 0 and 1. Received: rate=%r" % (rate,))
         self.rate, self.noise_shape, self.seed = float(rate), noise_shape, seed
-        self._rng = np.random.default_rng(seed)
+        # Like Keras's SeedGenerator: without a seed, draw one from Python's `random`, so that
+        # keras.utils.set_random_seed makes the masks reproducible.
+        self._rng = np.random.default_rng(_pyrandom.randint(1, 10**9) if seed is None else seed)
 
     def call(self, inputs, training=False):
         if not training or self.rate == 0:
