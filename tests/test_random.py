@@ -517,3 +517,27 @@ def test_layer_output_same_in_two_processes():
     assert len(outs) == 1
     np.testing.assert_allclose(eval(outs.pop())[0], [0.27064407, 0.1826951, 0.50374055],
                                atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", [tf.float32, tf.float64])
+def test_extreme_parameters_give_ieee_results(dtype):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning may leak
+        assert np.isposinf(tf.random.normal([5], mean=np.inf, dtype=dtype).numpy()).all()
+        assert np.isnan(tf.random.stateless_normal([5], [1, 2], stddev=np.nan,
+                                                   dtype=dtype).numpy()).all()
+        np.testing.assert_array_equal(tf.random.normal([3], mean=2.5, stddev=0.0,
+                                                       dtype=dtype).numpy(), [2.5] * 3)
+        tiny = np.finfo(dtype.as_numpy_dtype).smallest_subnormal
+        x = tf.random.uniform([1000], maxval=tiny * 8, dtype=dtype).numpy()
+        # u * maxval rounds to the nearest subnormal, so maxval itself can occur (as in TF)
+        assert x.min() >= 0 and x.max() <= tiny * 8 and len(np.unique(x)) > 4
+        huge = tf.random.uniform([4], minval=-1e30, maxval=1e30, dtype=dtype).numpy()
+        assert np.isfinite(huge).all() and np.abs(huge).max() <= 1e30
+
+
+def test_categorical_all_masked_row_gives_num_classes():
+    # TF's CPU kernel finds no class above 0 in an all-zero CDF: index num_classes
+    out = tf.random.categorical([[-np.inf, -np.inf]], 3).numpy()
+    assert out.tolist() == [[2, 2, 2]]
