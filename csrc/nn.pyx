@@ -18,7 +18,7 @@ Design:
 cimport cython
 from cython cimport floating
 from libc.math cimport exp, log, INFINITY
-from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 
 include "_common.pxi"
 
@@ -60,18 +60,128 @@ cdef void _relu_backward64(const uint64_t* y, const uint64_t* dy, uint64_t* out,
 
 
 # ---------------------------------------------------------------- softmax cross-entropy rows
+#
+# Why an exp of our own for float32: numpy's float32 exp is SIMD, libm's expf is an opaque call
+# (~4 ns, never vectorized without -ffast-math), and on 1000-class rows the exponentials are
+# most of the work. exp(x - max) only needs exp(-a) for a >= 0, which a straight-line routine
+# gives to ~1 ulp; GCC vectorizes a loop of it at -O3. (elementwise.pyx has a sibling for
+# sigmoid that also keeps subnormals; sharing one .pxi is left to the kernels owner.) Rows
+# holding inf or nan, and float64, take the libm path, which mirrors numpy's formula exactly.
+
+cdef union _bits32:
+    float f
+    uint32_t u
+    int32_t i
+
+
+cdef inline float _exp_neg_f(float a) noexcept nogil:
+    """exp(-a) for finite a >= 0, ~1 ulp; 0 where the result would be below FLT_MIN (a > 87).
+
+    -a = k ln2 + r with k = round(-a / ln2), |r| <= ln2 / 2 (Cody-Waite, ln2 split so that
+    k * LN2_HI is exact), exp(r) by its Taylor polynomial to r^7 (5e-9 relative), 2^k in the
+    exponent bits. The clamp and the zero mask are integer operations: a float select would
+    not be if-converted under the default -ftrapping-math and would stop vectorization.
+    """
+    cdef _bits32 ab, kb, sb, rb
+    ab.f = a
+    cdef uint32_t keep = 0U - <uint32_t>(ab.u < 0x42AE0000U)           # a < 87.0f
+    ab.u = ab.u if ab.u < 0x42AE0000U else 0x42AE0000U                 # integer min on bits
+    kb.f = ab.f * <float>(-1.4426950408889634) + <float>12582912.0     # 1.5 * 2^23: round
+    cdef float kf = kb.f - <float>12582912.0
+    cdef int32_t k = kb.i - 0x4B400000                                  # in [-126, 0]
+    cdef float r = (-ab.f - kf * <float>0.693145751953125) - kf * <float>1.428606765330187045e-06
+    cdef float p = <float>(1.0 / 5040.0)
+    p = p * r + <float>(1.0 / 720.0)
+    p = p * r + <float>(1.0 / 120.0)
+    p = p * r + <float>(1.0 / 24.0)
+    p = p * r + <float>(1.0 / 6.0)
+    p = p * r + <float>0.5
+    p = p * r + <float>1.0
+    p = p * r + <float>1.0
+    sb.u = (<uint32_t>(k + 127)) << 23
+    rb.f = p * sb.f
+    rb.u = rb.u & keep
+    return rb.f
+
+
+cdef inline double _sum(const floating* v, npy_intp n) noexcept nogil:
+    """Sum in double with four accumulators (independent add chains; no -ffast-math needed)."""
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    cdef npy_intp j = 0
+    while j + 4 <= n:
+        s0 += v[j]
+        s1 += v[j + 1]
+        s2 += v[j + 2]
+        s3 += v[j + 3]
+        j += 4
+    while j < n:
+        s0 += v[j]
+        j += 1
+    return (s0 + s1) + (s2 + s3)
+
+
+cdef inline double _label_dot(const floating* z, const floating* x, double lse,
+                              npy_intp n) noexcept nogil:
+    """sum(z * (lse - x)) in double, four accumulators: 0 * inf = nan as in numpy."""
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    cdef npy_intp j = 0
+    while j + 4 <= n:
+        s0 += z[j] * (lse - x[j])
+        s1 += z[j + 1] * (lse - x[j + 1])
+        s2 += z[j + 2] * (lse - x[j + 2])
+        s3 += z[j + 3] * (lse - x[j + 3])
+        j += 4
+    while j < n:
+        s0 += z[j] * (lse - x[j])
+        j += 1
+    return (s0 + s1) + (s2 + s3)
+
+
+cdef inline floating _row_max(const floating* x, npy_intp n) noexcept nogil:
+    """max(x) ignoring nan (-inf for n = 0). Four running maxima: each compare-and-keep is a
+    maxss with 4 cycles of latency, so one chain would cost 4 cycles per element."""
+    cdef floating m0 = -INFINITY, m1 = -INFINITY, m2 = -INFINITY, m3 = -INFINITY
+    cdef npy_intp j = 0
+    while j + 4 <= n:
+        m0 = x[j] if x[j] > m0 else m0
+        m1 = x[j + 1] if x[j + 1] > m1 else m1
+        m2 = x[j + 2] if x[j + 2] > m2 else m2
+        m3 = x[j + 3] if x[j + 3] > m3 else m3
+        j += 4
+    while j < n:
+        m0 = x[j] if x[j] > m0 else m0
+        j += 1
+    m0 = m1 if m1 > m0 else m0
+    m2 = m3 if m3 > m2 else m2
+    return m2 if m2 > m0 else m0
+
+
+cdef inline bint _all_finite_f(const float* x, npy_intp n) noexcept nogil:
+    """No inf or nan in x: an OR over exponent-bit tests, no float add chain (vectorizes)."""
+    cdef const uint32_t* u = <const uint32_t*>x
+    cdef uint32_t bad = 0
+    cdef npy_intp j
+    for j in range(n):
+        bad |= <uint32_t>((u[j] & 0x7F800000U) == 0x7F800000U)
+    return bad == 0
+
 
 cdef inline double _exp_row(const floating* x, floating* e, npy_intp n,
                             double* lse) noexcept nogil:
     """e = exp(x - max(x)); returns 1 / sum(e) and sets lse = log(sum(e)) + max(x), the row's
     log-sum-exp (loss terms are lse - x). An empty row gives lse = -inf (log 0), as numpy."""
     cdef npy_intp j
-    cdef double m = -INFINITY
+    cdef floating mx = _row_max(x, n)
     cdef double total = 0.0
     cdef double v
-    for j in range(n):
-        if x[j] > m:
-            m = x[j]
+    cdef double m = mx
+    if floating is float:
+        if n and _all_finite_f(x, n):
+            for j in range(n):
+                e[j] = _exp_neg_f(mx - x[j])
+            total = _sum(e, n)
+            lse[0] = log(total) + m
+            return 1.0 / total
     for j in range(n):
         # x - max: a row holding +inf gives inf - inf = nan, as numpy and TensorFlow.
         v = exp(<double>x[j] - m)
@@ -84,17 +194,16 @@ cdef inline double _exp_row(const floating* x, floating* e, npy_intp n,
 cdef void _xent_rows(const floating* x, const floating* z, floating* loss, floating* bp,
                      npy_intp rows, npy_intp n) noexcept nogil:
     cdef npy_intp r, j
-    cdef double lse, inv, acc
+    cdef double lse, inv
     cdef floating* e
+    cdef floating finv
     for r in range(rows):
         e = bp + r * n
         inv = _exp_row(x + r * n, e, n, &lse)
-        acc = 0.0
+        loss[r] = <floating>_label_dot(z + r * n, x + r * n, lse, n)
+        finv = <floating>inv
         for j in range(n):
-            # labels * (lse - x): the same products (0 * inf = nan included) as numpy.
-            acc += z[r * n + j] * (lse - x[r * n + j])
-            e[j] = <floating>(e[j] * inv - z[r * n + j])
-        loss[r] = <floating>acc
+            e[j] = e[j] * finv - z[r * n + j]
 
 
 cdef npy_intp _sparse_xent_rows(const floating* x, const int64_t* labels, floating* loss,
@@ -105,14 +214,16 @@ cdef npy_intp _sparse_xent_rows(const floating* x, const int64_t* labels, floati
     cdef int64_t k
     cdef double lse, inv
     cdef floating* e
+    cdef floating finv
     for r in range(rows):
         k = labels[r]
         if k < 0 or k >= n:
             return r
         e = bp + r * n
         inv = _exp_row(x + r * n, e, n, &lse)
+        finv = <floating>inv
         for j in range(n):
-            e[j] = <floating>(e[j] * inv)
+            e[j] = e[j] * finv
         e[k] -= 1
         loss[r] = <floating>(lse - x[r * n + k])
     return -1

@@ -266,6 +266,23 @@ def test_xent_infinite_and_nan_logits(dtype):
                    lambda x: np_sparse_xent(x, np.array([0, 1, 1, 0])), [x], dtype, grad=False)
 
 
+@pytest.mark.parametrize("rows,n", [(64, 80), (3, 1001)])  # GIL released; odd row length
+def test_xent_float32_fast_exp_over_its_range(rows, n):
+    """float32 rows of finite logits use csrc/nn.pyx's own vectorized exp: softmax - labels
+    must match float64 to float32 rounding over the whole range, including terms below
+    FLT_MIN relative to the row's max (flushed to 0)."""
+    x = np.random.default_rng(3).uniform(-100.0, 0.0, (rows, n)).astype(np.float32)
+    x[:, 1] = 0.0
+    x64 = x.astype(np.float64)
+    s, lse = np_lse(x64)
+    loss, bp = np.empty(rows, np.float32), np.empty_like(x)
+    K.softmax_xent_forward(x, np.zeros_like(x), loss, bp, n)  # labels 0: backprop = softmax
+    np.testing.assert_allclose(bp, np.exp(s - lse), rtol=2e-6, atol=1e-37)
+    z = _labels((rows, n)).astype(np.float32)
+    K.softmax_xent_forward(x, z, loss, bp, n)
+    np.testing.assert_allclose(loss, np_xent(x64, z.astype(np.float64)), rtol=2e-6)
+
+
 def test_sparse_xent_label_out_of_range():
     with pytest.raises(tf.errors.InvalidArgumentError,
                        match=r"label value of 3 which is outside the valid range of \[0, 3\)"):
