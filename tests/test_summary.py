@@ -108,3 +108,13 @@ def test_summary_subclassed_model_and_count_params():
                                        (3 * 1024 ** 2, "3.00 MB")])
 def test_readable_memory_size(size, text):
     assert readable_memory_size(size) == text
+
+
+@pytest.mark.parametrize("how", ["fit", "predict"])
+def test_summary_after_data_builds_the_model_shows_none_batch(how):
+    model = tf.keras.Sequential([L.Dense(3, name="first")], name="fitted")
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.ones((5, 2), np.float32)
+    model.fit(x, np.ones((5, 3)), verbose=0) if how == "fit" else model.predict(x, verbose=0)
+    assert "│ first (Dense)                   │ (None, 3)              │             9 │" in \
+        _text(model)

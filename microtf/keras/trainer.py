@@ -120,6 +120,7 @@ class Trainer:
         if not len(x):
             raise ValueError("Expected at least one sample to train or evaluate on, but received "
                              "x with shape %s." % (x.shape,))
+        self._mark_data_build()
         out = self(wrap(x[:1]), training=False)
         if any(obj is None for _, obj in self._metrics):
             from .metrics import resolve_accuracy
@@ -136,6 +137,12 @@ class Trainer:
                              "shape %s for loss %r: expected %s, received y with shape %s.%s"
                              % (y.shape, (None,) + tuple(out.shape[1:]), self.loss, kind,
                                 y.shape, hint))
+
+    def _mark_data_build(self):
+        # Keras builds a model that fit/evaluate/predict meets unbuilt from its data pipeline,
+        # whose batch size is free: summary() then shows None as the batch size.
+        if not self.built:
+            self._batch_is_none = True
 
     def _logs(self):
         """{metric: value, 'loss': value} as Python floats, keys sorted as Keras 3 logs."""
@@ -272,6 +279,7 @@ class Trainer:
         params = {"verbose": verbose, "epochs": 1, "steps": len(spans)}
         cbs = callbacks_module.CallbackList(callbacks, self, params, add_history=False,
                                             add_progbar=verbose != 0)
+        self._mark_data_build()
         cbs.on_predict_begin()
         outputs = []
         for step, (i, j) in enumerate(spans):
