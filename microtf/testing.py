@@ -136,10 +136,11 @@ def _assert_close(got, expected, rtol, atol, what):
     ok = both_inf | (np.abs(got - expected) <= atol + rtol * np.abs(expected))
     ok |= np.isnan(got) & np.isnan(expected)
     if not np.all(ok):
-        idx = np.unravel_index(np.argmax(~ok), ok.shape) if ok.ndim else ()
+        idx = tuple(int(i) for i in np.unravel_index(np.argmax(~ok), ok.shape))
         raise AssertionError("%s differs from central differences at %s: tape %r, numeric %r "
                              "(rtol=%g, atol=%g)\ntape:\n%s\nnumeric:\n%s"
-                             % (what, idx, got[idx], expected[idx], rtol, atol, got, expected))
+                             % (what, idx, float(got[idx]), float(expected[idx]), rtol, atol, got,
+                                expected))
 
 
 def compute_gradient(f, x, delta=None):
