@@ -6,7 +6,7 @@ import math
 import sys
 import warnings
 
-from .progbar import Progbar
+from .progbar import Progbar, is_dynamic
 
 __all__ = ["Callback", "CallbackList", "History", "EarlyStopping", "TerminateOnNaN",
            "LambdaCallback", "ProgbarLogger"]
@@ -245,7 +245,7 @@ class ProgbarLogger(Callback):
         super().__init__()
         self.progbar = None
         self._in_fit = False
-        self._dynamic = bool(getattr(sys.stdout, "isatty", None) and sys.stdout.isatty())
+        self._dynamic = is_dynamic(sys.stdout)
 
     def _verbose(self):
         verbose = self.params.get("verbose", 1)

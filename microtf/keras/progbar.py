@@ -1,16 +1,17 @@
 """Keras 3's progress display for fit/evaluate/predict; imports nothing from microtf.
 
 verbose=1: `4/4 ━━━━━━━━━━━━━━━━━━━━ 0s 6ms/step - accuracy: 0.4850 - loss: 0.6935`, redrawn in
-place with \\r on a terminal (done part green, the rest white, as Keras); when stdout is not a
-terminal (a file, a captured notebook, pytest) only the final line of each bar is printed, so logs
-stay readable. verbose=2: one line at the end, `4/4 - 0s - 6ms/step - accuracy: 0.5000 - loss:
-0.6775`. While a bar is running, Keras shows the mean over steps of the values it was given
-(the metrics' running means); the final line shows the epoch's values as they are.
+place with \\r on a terminal or in a notebook (done part green, the rest white, as Keras); when
+stdout is neither (a file, a pipe, pytest's capture) only the final line of each bar is printed,
+so logs stay readable. verbose=2: one line at the end,
+`4/4 - 0s - 6ms/step - accuracy: 0.5000 - loss: 0.6775`. While a bar is running, Keras shows the
+mean over steps of the values it was given (the metrics' running means); the final line shows the
+epoch's values as they are.
 """
 import sys
 import time
 
-__all__ = ["Progbar", "format_logs"]
+__all__ = ["Progbar", "format_logs", "is_dynamic"]
 
 _WIDTH = 20  # Keras's bar width in characters
 _BOLD, _GREEN, _WHITE, _RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
@@ -45,6 +46,12 @@ def format_logs(logs, signed=True):
     return "".join(parts)
 
 
+def is_dynamic(stream):
+    """Whether `stream` redraws a line on \\r: a terminal, or a Jupyter notebook (as Keras)."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) or "ipykernel" in sys.modules
+
+
 class Progbar:
     """A progress bar over `target` steps: `update(current, logs)` after each step (only needed
     for the live bar), and a last `update(target, logs, finalize=True)`."""
@@ -52,8 +59,7 @@ class Progbar:
     def __init__(self, target, verbose=1, stream=None, interval=0.05):
         self.target, self.verbose, self.interval = int(target), verbose, interval
         self.stream = sys.stdout if stream is None else stream
-        isatty = getattr(self.stream, "isatty", None)
-        self.dynamic = bool(isatty and isatty())
+        self.dynamic = is_dynamic(self.stream)
         self._start = time.perf_counter()
         self._after_first_step = None  # Keras leaves the (slow) first step out of the mean
         self._last_draw = 0.0
