@@ -291,3 +291,14 @@ def test_empty_data_cannot_be_trained_on_but_predicts():
     with pytest.raises(ValueError, match="at least one sample"):
         model.evaluate(np.zeros((0, 4)), np.zeros(0), verbose=0)
     assert model.predict(np.zeros((0, 4)), verbose=0).shape == (0, 2)
+
+
+def test_unsupported_arguments_raise_instead_of_being_ignored():
+    x, y = _blobs(8)
+    model = _model()
+    with pytest.raises(NotImplementedError, match=r"`class_weight`.*class_weight=\{0: 2\}"):
+        model.fit(x, y, class_weight={0: 2}, verbose=0)
+    with pytest.raises(NotImplementedError, match="`sample_weight`"):
+        model.evaluate(x, y, sample_weight=np.ones(8), verbose=0)
+    with pytest.raises(NotImplementedError, match="`steps`"):
+        model.predict(x, steps=2, verbose=0)

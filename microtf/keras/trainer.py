@@ -44,6 +44,15 @@ def _check_positive(value, name):
     return int(value)
 
 
+def _unsupported(**given):
+    """Raises for arguments Keras has and microtf does not implement yet (rather than ignore)."""
+    used = sorted(k for k, v in given.items() if v is not None)
+    if used:
+        raise NotImplementedError("microtf's Model does not support %s yet. Received: %s"
+                                  % (", ".join("`%s`" % k for k in used),
+                                     ", ".join("%s=%r" % (k, given[k]) for k in used)))
+
+
 def _batches(n, batch_size):
     return [(i, min(i + batch_size, n)) for i in range(0, n, batch_size)] or [(0, 0)]
 
@@ -183,6 +192,10 @@ class Trainer:
         """Trains for `epochs` epochs over (x, y) in shuffled batches; returns a History whose
         `history` maps 'loss', the metrics and their 'val_' versions to per-epoch floats."""
         self._check_compiled()
+        _unsupported(class_weight=class_weight, sample_weight=sample_weight,
+                     steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
+                     validation_batch_size=validation_batch_size,
+                     validation_freq=None if validation_freq == 1 else validation_freq)
         batch_size = _check_positive(32 if batch_size is None else batch_size, "batch_size")
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError("Expected `epochs` to be a non-negative integer. Received: "
@@ -262,6 +275,7 @@ class Trainer:
                  steps=None, callbacks=None, return_dict=False):
         """The loss and metrics over (x, y): [loss, *metrics] as floats, or a dict."""
         self._check_compiled()
+        _unsupported(sample_weight=sample_weight, steps=steps)
         batch_size = _check_positive(32 if batch_size is None else batch_size, "batch_size")
         x, y = _to_array(x, "x"), _to_array(y, "y")
         _check_cardinality(x, y)
@@ -273,6 +287,7 @@ class Trainer:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for x, in batches, as one float32 numpy array."""
+        _unsupported(steps=steps)
         batch_size = _check_positive(32 if batch_size is None else batch_size, "batch_size")
         x = _to_array(x, "x")
         spans = _batches(len(x), batch_size)
@@ -301,6 +316,7 @@ class Trainer:
         """One training step on (x, y). As in Keras 3 the loss and metrics returned are running
         means since the last reset (fit, evaluate or model.reset_metrics()), not this batch's
         alone: call model.reset_metrics() first to see one batch's values."""
+        _unsupported(sample_weight=sample_weight, class_weight=class_weight)
         x, y = self._batch_arrays(x, y)
         self._loss_tracker.add(self._train_step(wrap(x), wrap(y), self.trainable_variables),
                                len(x))
@@ -309,6 +325,7 @@ class Trainer:
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """The loss and metrics of (x, y) as one batch, without training (running means since
         the last reset, as train_on_batch)."""
+        _unsupported(sample_weight=sample_weight)
         x, y = self._batch_arrays(x, y)
         self._loss_tracker.add(self._test_step(wrap(x), wrap(y)), len(x))
         return self._results(self._logs(), return_dict)
