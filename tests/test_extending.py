@@ -201,6 +201,19 @@ def test_relu_extreme_values(dtype):
     np.testing.assert_array_equal(g, (x > 0).astype(dtype))  # relu'(0) = 0, 0 at nan
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_relu_kernels_direct(dtype):
+    """The raw kernels on every class of value (tf.nn.relu uses numpy for float64 forward)."""
+    info = np.finfo(dtype)
+    x = np.array([-np.inf, -info.max, -1.0, -info.smallest_subnormal, -0.0, 0.0,
+                  info.smallest_subnormal, 1.0, info.max, np.inf, np.nan, -np.nan], dtype)
+    out = np.empty_like(x)
+    K.relu_forward(x, out)
+    np.testing.assert_array_equal(out, np.maximum(x, 0))
+    K.relu_backward(out, np.full_like(x, 3.0), out)  # in place over y
+    np.testing.assert_array_equal(out, np.where(x > 0, 3.0, 0.0))
+
+
 def test_relu_int_stays_numpy():
     np.testing.assert_array_equal(tf.nn.relu(tf.constant([-2, 3])).numpy(), [0, 3])
 
