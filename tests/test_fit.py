@@ -302,3 +302,14 @@ def test_unsupported_arguments_raise_instead_of_being_ignored():
         model.evaluate(x, y, sample_weight=np.ones(8), verbose=0)
     with pytest.raises(NotImplementedError, match="`steps`"):
         model.predict(x, steps=2, verbose=0)
+
+
+def test_bad_validation_data():
+    x, y = _blobs(10)
+    model = _model()
+    with pytest.raises(ValueError, match=r"Labels of shape \(4, 2\)"):
+        model.fit(x, y, validation_data=(x[:4], np.zeros((4, 2))), verbose=0)
+    with pytest.raises(ValueError, match=r"'x' sizes: 4\n'y' sizes: 3"):
+        model.fit(x, y, validation_data=(x[:4], y[:3]), verbose=0)
+    with pytest.raises(ValueError, match="at least one sample"):
+        model.fit(x, y, validation_split=0.01, verbose=0)  # nothing left to validate on

@@ -214,6 +214,8 @@ class Trainer:
             split = int(math.ceil(len(x) * (1 - validation_split)))  # Keras keeps the last part
             x, y, val = x[:split], y[:split], (x[split:], y[split:])
         self._check_targets(x, y)
+        if val is not None:
+            self._check_targets(*val)
         spans = _batches(len(x), batch_size)
         params = {"verbose": verbose, "epochs": epochs, "steps": len(spans)}
         verbose = 1 if verbose == "auto" else verbose
