@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from microtf import _kernels as K
+from microtf._kernels import philox as _philox_module
 
 MASK32, MASK64 = 2**32 - 1, 2**64 - 1
 PARALLEL_MIN = 1 << 18  # csrc/philox.pyx: larger fills run on two threads
@@ -71,6 +72,14 @@ def _fill(kernel, args, n, dtype):
     out = np.full(n, 7, dtype=dtype)
     kernel(*args, out)
     return out
+
+
+@pytest.fixture(params=["simd", "scalar"], autouse=True)
+def _path(request):
+    """Every test runs on the AVX2 path (where the CPU has it) and on the scalar one."""
+    previous = _philox_module._use_avx2(request.param == "simd")
+    yield
+    _philox_module._use_avx2(previous)
 
 
 STREAMS = [(0, 0, 0), (0x299F31D0A4093822, 2**64 - 2, 5), (123, MASK32, MASK64),
