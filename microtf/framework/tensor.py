@@ -11,31 +11,21 @@ from .shape import TensorShape
 _from_numpy = dtypes.from_numpy
 
 
-class Tensor:
-    """An immutable multi-dimensional array (TensorFlow's EagerTensor).
+class ArrayValue:
+    """What Tensor and Variable share: a numpy value `_value` and a DType `_dtype`, read through
+    numpy's protocols and Python's conversions (TF_SEMANTICS.md section 2.9).
 
-    Storage is one C-contiguous numpy array owned by the tensor; `.numpy()` returns a copy.
+    Variable is not a Tensor (`isinstance(tf.Variable(1.), tf.Tensor)` is False in TensorFlow),
+    so the shared part lives here rather than in a common Tensor base.
     """
 
-    __slots__ = ("_value", "_dtype", "__weakref__")
-    # Makes `ndarray + tensor` call Tensor.__radd__, so the result is a Tensor as in TensorFlow.
+    __slots__ = ()
+    # Makes `ndarray + tensor` call the tensor's __radd__, so the result is a Tensor.
     __array_priority__ = 100
 
-    def __init__(self, *args, **kwargs):
-        raise TypeError("Tensors are made by ops: use tf.constant(value) or "
-                        "tf.convert_to_tensor(value) instead of tf.Tensor(...).")
-
-    # -- inspection -------------------------------------------------------------------------
     @property
     def dtype(self):
         return self._dtype
-
-    @property
-    def shape(self):
-        return TensorShape._from_tuple(self._value.shape)
-
-    def get_shape(self):
-        return self.shape
 
     @property
     def ndim(self):
@@ -45,14 +35,16 @@ class Tensor:
     def device(self):
         return "/job:localhost/replica:0/task:0/device:CPU:0"
 
+    def get_shape(self):
+        return self.shape
+
     def numpy(self):
-        """A copy of the value: a numpy array, or a numpy scalar for 0-d tensors."""
+        """A copy of the value: a numpy array, or a numpy scalar for 0-d values."""
         v = self._value
         if v.ndim == 0:
             return v[()]
         return v.copy()
 
-    # -- Python protocols (TF_SEMANTICS.md section 2.9) -------------------------------------
     def __array__(self, dtype=None, copy=None):
         v = self._value
         if dtype is not None and np.dtype(dtype) != v.dtype:
@@ -60,7 +52,7 @@ class Tensor:
         if copy:
             return v.copy()
         view = v.view()
-        view.flags.writeable = False  # a view must not let numpy code change the tensor
+        view.flags.writeable = False  # a view must not let numpy code change the value
         return view
 
     def __dlpack__(self, **kwargs):
@@ -74,11 +66,6 @@ class Tensor:
             raise TypeError("Scalar tensor has no len()")
         return self._value.shape[0]
 
-    def __iter__(self):
-        if self._value.ndim == 0:
-            raise TypeError("Cannot iterate over a scalar tensor.")
-        return (self[i] for i in range(self._value.shape[0]))
-
     def __bool__(self):
         return bool(self._value)
 
@@ -88,6 +75,38 @@ class Tensor:
     def __int__(self):
         return int(self._value)
 
+    def ref(self):
+        """A hashable reference (for dict keys and sets)."""
+        return Reference(self)
+
+    experimental_ref = ref
+
+    def __format__(self, spec):
+        v = self._value
+        return format(v[()] if v.ndim == 0 else v, spec)
+
+
+class Tensor(ArrayValue):
+    """An immutable multi-dimensional array (TensorFlow's EagerTensor).
+
+    Storage is one C-contiguous numpy array owned by the tensor; `.numpy()` returns a copy.
+    """
+
+    __slots__ = ("_value", "_dtype", "__weakref__")
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("Tensors are made by ops: use tf.constant(value) or "
+                        "tf.convert_to_tensor(value) instead of tf.Tensor(...).")
+
+    @property
+    def shape(self):
+        return TensorShape._from_tuple(self._value.shape)
+
+    def __iter__(self):
+        if self._value.ndim == 0:
+            raise TypeError("Cannot iterate over a scalar tensor.")
+        return (self[i] for i in range(self._value.shape[0]))
+
     def __index__(self):
         if not self._dtype.is_integer or self._value.ndim != 0:
             raise TypeError("Only integer scalar tensors can be used as an index; got %s "
@@ -96,12 +115,6 @@ class Tensor:
 
     def __hash__(self):
         raise TypeError("Tensor is unhashable. Instead, use tensor.ref() as the key.")
-
-    def ref(self):
-        """A hashable reference to this tensor (for dict keys and sets)."""
-        return Reference(self)
-
-    experimental_ref = ref
 
     def __copy__(self):
         return self  # immutable
@@ -123,10 +136,6 @@ class Tensor:
     def __repr__(self):
         return "<tf.Tensor: shape=%s, dtype=%s, numpy=%s>" % (
             self.shape, self._dtype.name, numpy_repr(self._value))
-
-    def __format__(self, spec):
-        v = self._value
-        return format(v[()] if v.ndim == 0 else v, spec)
 
 
 def _value_str(v):

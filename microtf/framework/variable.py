@@ -11,7 +11,7 @@ from . import dtypes
 from .convert import to_array
 from .errors import InvalidArgumentError
 from .shape import TensorShape
-from .tensor import Reference, Tensor, contiguous, numpy_repr, wrap
+from .tensor import ArrayValue, Tensor, contiguous, numpy_repr, wrap
 
 
 def _read(var):
@@ -19,10 +19,8 @@ def _read(var):
     return read_variable(var)
 
 
-class Variable:
+class Variable(ArrayValue):
     """A tensor-like value that changes only through `assign`, `assign_add` and `assign_sub`."""
-
-    __array_priority__ = 100
 
     def __init__(self, initial_value=None, trainable=None, validate_shape=True,
                  caching_device=None, name=None, variable_def=None, dtype=None,
@@ -59,19 +57,8 @@ class Variable:
 
     # -- attributes ---------------------------------------------------------------------------
     @property
-    def dtype(self):
-        return self._dtype
-
-    @property
     def shape(self):
         return self._shape
-
-    def get_shape(self):
-        return self._shape
-
-    @property
-    def ndim(self):
-        return self._value.ndim
 
     @property
     def name(self):
@@ -89,10 +76,6 @@ class Variable:
     def constraint(self):
         return self._constraint
 
-    @property
-    def device(self):
-        return "/job:localhost/replica:0/task:0/device:CPU:0"
-
     # -- reading ------------------------------------------------------------------------------
     def value(self):
         """The current value as a Tensor (recorded by active tapes)."""
@@ -100,13 +83,6 @@ class Variable:
 
     def read_value(self):
         return _read(self)
-
-    def numpy(self):
-        v = self._value
-        return v[()] if v.ndim == 0 else v.copy()
-
-    def __array__(self, dtype=None, copy=None):
-        return Tensor.__array__(self, dtype, copy)
 
     # -- writing ------------------------------------------------------------------------------
     def _converted(self, value, op_name):
@@ -162,37 +138,14 @@ class Variable:
     __imod__ = __imatmul__ = _inplace_error
 
     # -- Python protocols ---------------------------------------------------------------------
-    def __len__(self):
-        if self._value.ndim == 0:
-            raise TypeError("Scalar tensor has no len()")
-        return self._value.shape[0]
-
     def __iter__(self):
         return iter(self.value())
-
-    def __bool__(self):
-        return bool(self._value)
-
-    def __float__(self):
-        return float(self._value)
-
-    def __int__(self):
-        return int(self._value)
 
     def __index__(self):
         return self.value().__index__()
 
     def __hash__(self):
         raise TypeError("Variable is unhashable. Instead, use variable.ref() as the key.")
-
-    def ref(self):
-        return Reference(self)
-
-    experimental_ref = ref
-
-    def __format__(self, spec):
-        v = self._value
-        return format(v[()] if v.ndim == 0 else v, spec)
 
     def __repr__(self):
         return "<tf.Variable '%s' shape=%s dtype=%s, numpy=%s>" % (
