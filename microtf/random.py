@@ -183,13 +183,14 @@ def _get_seed(op_seed):
     return (0, _MAXINT32) if seeds == (0, 0) else seeds  # (0, 0) would mean "unseeded" in C++
 
 
-def _stream(op_name, dtype, seed, blocks):
+def _stream(op_name, dtype, seeds, blocks):
     """The stream for one stateful op call, `blocks` counters reserved on its kernel's stream.
 
-    A kernel is keyed as TensorFlow caches them (op, dtype, seeds); unseeded calls get a stream
+    `seeds` come from _get_seed, called where TensorFlow's Python wrapper calls get_seed (before
+    the kernel checks its inputs, so a failing call still uses up an op seed, as in TF). A
+    kernel is keyed as TensorFlow caches them (op, dtype, seeds); unseeded calls get a stream
     from the system's entropy.
     """
-    seeds = _get_seed(seed)
     if seeds is None:
         sysrand = _pyrandom.SystemRandom()
         return _Generator(sysrand.getrandbits(64), sysrand.getrandbits(128))
@@ -264,18 +265,20 @@ def _int_bounds(minval, maxval, dtype, op_name):
 def normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None):
     """tf.random.normal: samples of N(mean, stddev**2), TensorFlow's exact values when seeded."""
     dtype = _float_dtype(dtype, "RandomStandardNormal")
+    seeds = _get_seed(seed)
     dims = _shape(shape, "RandomStandardNormal")
     n = int(np.prod(dims))
-    gen = _stream("RandomStandardNormal", dtype, seed, n * _RESERVED_PER_OUTPUT)
+    gen = _stream("RandomStandardNormal", dtype, seeds, n * _RESERVED_PER_OUTPUT)
     return _scaled(gen.normal(dims, dtype._np), stddev, mean, dtype, "RandomStandardNormal")
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None):
     """tf.random.truncated_normal: normal samples redrawn until within 2 stddev of the mean."""
     dtype = _float_dtype(dtype, "TruncatedNormal")
+    seeds = _get_seed(seed)
     dims = _shape(shape, "TruncatedNormal")
     n = int(np.prod(dims))
-    gen = _stream("TruncatedNormal", dtype, seed, n * _RESERVED_PER_OUTPUT)
+    gen = _stream("TruncatedNormal", dtype, seeds, n * _RESERVED_PER_OUTPUT)
     return _scaled(gen.truncated_normal(dims, dtype._np), stddev, mean, dtype, "TruncatedNormal")
 
 
@@ -291,18 +294,19 @@ def uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None, name=Non
     """tf.random.uniform: floats in [minval, maxval) (maxval defaults to 1), or integers in
     [minval, maxval) for int32/int64, where maxval is required."""
     dtype = _uniform_dtype(dtype, (_dt.float16, _dt.float32, _dt.float64, _dt.int32, _dt.int64))
+    if dtype.is_integer and maxval is None:
+        raise ValueError("Must specify maxval for integer dtype %r\nHint: integers are drawn "
+                         "from [minval, maxval); pass maxval=..., or use dtype=tf.float32."
+                         % (dtype,))
+    seeds = _get_seed(seed)
     dims = _shape(shape, "RandomUniform")
     n = int(np.prod(dims))
     if dtype.is_integer:
-        if maxval is None:
-            raise ValueError("Must specify maxval for integer dtype %r\nHint: integers are drawn "
-                             "from [minval, maxval); pass maxval=..., or use dtype=tf.float32."
-                             % (dtype,))
         low, high = _int_bounds(minval, maxval, dtype, "RandomUniformInt")
-        gen = _stream("RandomUniformInt", dtype, seed, n * _RESERVED_PER_OUTPUT)
+        gen = _stream("RandomUniformInt", dtype, seeds, n * _RESERVED_PER_OUTPUT)
         return wrap(gen.integers(dims, low, high, dtype._np), dtype)
     maxval = 1 if maxval is None else maxval
-    gen = _stream("RandomUniform", dtype, seed, n * _RESERVED_PER_OUTPUT)
+    gen = _stream("RandomUniform", dtype, seeds, n * _RESERVED_PER_OUTPUT)
     return _bounded(gen.uniform(dims, dtype._np), minval, maxval, dtype, "RandomUniform")
 
 
@@ -318,11 +322,11 @@ def shuffle(value, seed=None, name=None):
     """tf.random.shuffle: `value` with its first dimension in a random order."""
     value = convert_to_tensor(value)
     arr = value._value
+    seeds = _get_seed(seed)  # drawn even when nothing moves, as in TF
     if arr.size <= 1 or arr.shape[0] <= 1:
-        _get_seed(seed)  # TF draws the op seed even when nothing moves
         return wrap(arr.copy(), value._dtype)
     size = arr.shape[0]
-    gen = _stream("RandomShuffle", value._dtype, seed, (size - 1 + 3) // 4)
+    gen = _stream("RandomShuffle", value._dtype, seeds, (size - 1 + 3) // 4)
     return wrap(arr[gen.permutation(size)], value._dtype)  # fancy indexing copies, C order
 
 
@@ -338,6 +342,7 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
         raise ValueError("Argument `dtype` got invalid value %r. Accepted dtypes are "
                          "(tf.int32, tf.int64)." % (out_dtype,))
     logits = convert_to_tensor(logits)
+    seeds = _get_seed(seed)
     x = logits._value
     if x.ndim != 2:
         raise op_error("logits should be a matrix, got shape %s\nHint: pass a batch of rows, "
@@ -350,10 +355,9 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     if classes <= 0:
         raise op_error("num_classes should be positive, got %d" % classes, "Multinomial")
     if batch * num_samples == 0:
-        _get_seed(seed)
         return wrap(np.zeros((batch, num_samples), out_dtype._np), out_dtype)
     per_row = (num_samples + 3) // 4 * 4 * 2  # TF reserves doubles as 2 samples each
-    gen = _stream("Multinomial", logits._dtype, seed, batch * per_row * _RESERVED_PER_OUTPUT)
+    gen = _stream("Multinomial", logits._dtype, seeds, batch * per_row * _RESERVED_PER_OUTPUT)
     u = gen.doubles(batch * num_samples).reshape(batch, num_samples)
     out = np.empty((batch, num_samples), out_dtype._np)
     finite = np.isfinite(x)

@@ -541,3 +541,14 @@ def test_categorical_all_masked_row_gives_num_classes():
     # TF's CPU kernel finds no class above 0 in an all-zero CDF: index num_classes
     out = tf.random.categorical([[-np.inf, -np.inf]], 3).numpy()
     assert out.tolist() == [[2, 2, 2]]
+
+
+def test_failing_call_still_uses_an_op_seed_as_tensorflow():
+    # TF's Python wrapper draws the op seed before the kernel rejects the input
+    tf.random.set_seed(1)
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        tf.random.uniform([2], minval=3, maxval=3, dtype=tf.int32)
+    after_error = tf.random.normal([2]).numpy()
+    tf.random.set_seed(1)
+    tf.random.normal([1])
+    np.testing.assert_array_equal(after_error, tf.random.normal([2]).numpy())
