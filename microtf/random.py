@@ -183,17 +183,21 @@ def _get_seed(op_seed):
     return (0, _MAXINT32) if seeds == (0, 0) else seeds  # (0, 0) would mean "unseeded" in C++
 
 
-def _stream(op_name, dtype, seeds, blocks):
+def _stream(op_name, dtype, seeds, blocks, explicit):
     """The stream for one stateful op call, `blocks` counters reserved on its kernel's stream.
 
     `seeds` come from _get_seed, called where TensorFlow's Python wrapper calls get_seed (before
     the kernel checks its inputs, so a failing call still uses up an op seed, as in TF). A
-    kernel is keyed as TensorFlow caches them (op, dtype, seeds); unseeded calls get a stream
-    from the system's entropy.
+    kernel given an explicit op seed keeps its stream, keyed as TensorFlow caches kernels (op,
+    dtype, seeds); unseeded calls get a stream from the system's entropy.
     """
     if seeds is None:
         sysrand = _pyrandom.SystemRandom()
         return _Generator(sysrand.getrandbits(64), sysrand.getrandbits(128))
+    if not explicit:
+        # a drawn op seed is new at (almost) every call: caching its kernel would only grow
+        # memory over a training loop
+        return _Generator.from_seeds(*seeds)
     kernel = _state.kernels.get((op_name, dtype, seeds))
     if kernel is None:
         kernel = _state.kernels[(op_name, dtype, seeds)] = _Generator.from_seeds(*seeds)
@@ -268,7 +272,8 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None)
     seeds = _get_seed(seed)
     dims = _shape(shape, "RandomStandardNormal")
     n = int(np.prod(dims))
-    gen = _stream("RandomStandardNormal", dtype, seeds, n * _RESERVED_PER_OUTPUT)
+    gen = _stream("RandomStandardNormal", dtype, seeds, n * _RESERVED_PER_OUTPUT,
+                  seed is not None)
     return _scaled(gen.normal(dims, dtype._np), stddev, mean, dtype, "RandomStandardNormal")
 
 
@@ -278,7 +283,8 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, 
     seeds = _get_seed(seed)
     dims = _shape(shape, "TruncatedNormal")
     n = int(np.prod(dims))
-    gen = _stream("TruncatedNormal", dtype, seeds, n * _RESERVED_PER_OUTPUT)
+    gen = _stream("TruncatedNormal", dtype, seeds, n * _RESERVED_PER_OUTPUT,
+                  seed is not None)
     return _scaled(gen.truncated_normal(dims, dtype._np), stddev, mean, dtype, "TruncatedNormal")
 
 
@@ -303,10 +309,12 @@ def uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None, name=Non
     n = int(np.prod(dims))
     if dtype.is_integer:
         low, high = _int_bounds(minval, maxval, dtype, "RandomUniformInt")
-        gen = _stream("RandomUniformInt", dtype, seeds, n * _RESERVED_PER_OUTPUT)
+        gen = _stream("RandomUniformInt", dtype, seeds, n * _RESERVED_PER_OUTPUT,
+                      seed is not None)
         return wrap(gen.integers(dims, low, high, dtype._np), dtype)
     maxval = 1 if maxval is None else maxval
-    gen = _stream("RandomUniform", dtype, seeds, n * _RESERVED_PER_OUTPUT)
+    gen = _stream("RandomUniform", dtype, seeds, n * _RESERVED_PER_OUTPUT,
+                  seed is not None)
     return _bounded(gen.uniform(dims, dtype._np), minval, maxval, dtype, "RandomUniform")
 
 
@@ -326,7 +334,8 @@ def shuffle(value, seed=None, name=None):
     if arr.size <= 1 or arr.shape[0] <= 1:
         return wrap(arr.copy(), value._dtype)
     size = arr.shape[0]
-    gen = _stream("RandomShuffle", value._dtype, seeds, (size - 1 + 3) // 4)
+    gen = _stream("RandomShuffle", value._dtype, seeds, (size - 1 + 3) // 4,
+                  seed is not None)
     return wrap(arr[gen.permutation(size)], value._dtype)  # fancy indexing copies, C order
 
 
@@ -357,7 +366,8 @@ def categorical(logits, num_samples, dtype=None, seed=None, name=None):
     if batch * num_samples == 0:
         return wrap(np.zeros((batch, num_samples), out_dtype._np), out_dtype)
     per_row = (num_samples + 3) // 4 * 4 * 2  # TF reserves doubles as 2 samples each
-    gen = _stream("Multinomial", logits._dtype, seeds, batch * per_row * _RESERVED_PER_OUTPUT)
+    gen = _stream("Multinomial", logits._dtype, seeds, batch * per_row * _RESERVED_PER_OUTPUT,
+                  seed is not None)
     u = gen.doubles(batch * num_samples).reshape(batch, num_samples)
     out = np.empty((batch, num_samples), out_dtype._np)
     finite = np.isfinite(x)

@@ -552,3 +552,12 @@ def test_failing_call_still_uses_an_op_seed_as_tensorflow():
     tf.random.set_seed(1)
     tf.random.normal([1])
     np.testing.assert_array_equal(after_error, tf.random.normal([2]).numpy())
+
+
+def test_drawn_op_seeds_keep_no_state():
+    tf.random.set_seed(1)
+    for _ in range(50):
+        tf.random.uniform([2])
+    assert mrandom._state.kernels == {}
+    tf.random.uniform([2], seed=3)
+    assert len(mrandom._state.kernels) == 1
