@@ -36,11 +36,10 @@ class Variable(ArrayValue):
         if isinstance(initial_value, (Tensor, Variable)):
             arr, src = initial_value._value, initial_value._dtype
             if dtype is not None and dtype is not src:
-                if src.is_floating and not dtype.is_floating:
-                    raise ValueError("Tensor conversion requested dtype %s for Tensor with dtype "
-                                     "%s: %r" % (dtype.name, src.name, initial_value))
-                arr = arr.astype(dtype._np)
-                src = dtype
+                # As tf.convert_to_tensor: a tensor never changes dtype implicitly.
+                raise ValueError("Tensor conversion requested dtype %s for Tensor with dtype %s: "
+                                 "%r\nHint: use tf.cast(value, tf.%s) first."
+                                 % (dtype.name, src.name, initial_value, dtype.name))
             arr, dtype = np.array(arr, copy=True), src
         else:
             arr, dtype = to_array(initial_value, dtype)
