@@ -11,16 +11,25 @@ from ..eager.registry import convert_to_tensor
 from ..framework import dtypes
 from ..framework.tensor import wrap
 from .losses import (BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
-                     binary_crossentropy, categorical_crossentropy,
+                     binary_crossentropy, categorical_crossentropy, mae, mse,
                      sparse_categorical_crossentropy, squeeze_or_expand_to_same_rank)
 from .naming import to_snake_case, unique_name
 from .variables import Variable
 
 __all__ = ["Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
-           "CategoricalAccuracy", "SparseCategoricalAccuracy", "accuracy", "binary_accuracy",
-           "categorical_accuracy", "sparse_categorical_accuracy", "get", "resolve_accuracy",
-           # Keras exports the per-sample cross-entropies as metrics too.
-           "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"]
+           "CategoricalAccuracy", "SparseCategoricalAccuracy", "MeanSquaredError",
+           "MeanAbsoluteError", "accuracy", "binary_accuracy", "categorical_accuracy",
+           "sparse_categorical_accuracy", "get", "resolve_accuracy",
+           # Keras exports the per-sample losses as metrics too.
+           "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+           "mean_squared_error", "mean_absolute_error"]
+
+# keras.metrics keeps the long names that Keras 3 dropped from keras.losses.
+mean_squared_error = mse
+mean_absolute_error = mae
+# Per-sample losses: a running mean of one of them is better when lower (EarlyStopping 'auto').
+_LOSS_FUNCTIONS = (binary_crossentropy, categorical_crossentropy,
+                   sparse_categorical_crossentropy, mse, mae)
 
 
 def _array(x, dtype=np.float32):
@@ -82,7 +91,10 @@ def sparse_categorical_accuracy(y_true, y_pred):
 # -- metric objects -------------------------------------------------------------------------------
 class Metric:
     """Base metric: update_state(...) accumulates, result() reads, reset_state() clears;
-    calling the metric updates it and returns the result."""
+    calling the metric updates it and returns the result. `_direction` ('up', 'down' or None)
+    says which way is better, as in Keras 3: EarlyStopping(mode='auto') reads it."""
+
+    _direction = None
 
     def __init__(self, name=None, dtype=None):
         self.name = name or unique_name(to_snake_case(type(self).__name__))
@@ -182,6 +194,8 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name or getattr(fn, "__name__", None), dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
+        if fn in _LOSS_FUNCTIONS:
+            self._direction = "down"
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         """Adds fn(y_true, y_pred) per sample to the running mean."""
@@ -196,12 +210,16 @@ class MeanMetricWrapper(Mean):
 class Accuracy(MeanMetricWrapper):
     """How often y_pred equals y_true exactly."""
 
+    _direction = "up"
+
     def __init__(self, name="accuracy", dtype=None):
         super().__init__(accuracy, name=name, dtype=dtype)
 
 
 class BinaryAccuracy(MeanMetricWrapper):
     """How often (y_pred > threshold) equals the 0/1 label."""
+
+    _direction = "up"
 
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
@@ -210,6 +228,8 @@ class BinaryAccuracy(MeanMetricWrapper):
 class CategoricalAccuracy(MeanMetricWrapper):
     """How often argmax(y_pred) equals argmax of the one-hot label."""
 
+    _direction = "up"
+
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(categorical_accuracy, name=name, dtype=dtype)
 
@@ -217,8 +237,24 @@ class CategoricalAccuracy(MeanMetricWrapper):
 class SparseCategoricalAccuracy(MeanMetricWrapper):
     """How often argmax(y_pred) equals the integer label."""
 
+    _direction = "up"
+
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)
+
+
+class MeanSquaredError(MeanMetricWrapper):
+    """The running mean of mean((y_true - y_pred)^2, axis=-1)."""
+
+    def __init__(self, name="mean_squared_error", dtype=None):
+        super().__init__(mse, name=name, dtype=dtype)
+
+
+class MeanAbsoluteError(MeanMetricWrapper):
+    """The running mean of mean(|y_true - y_pred|, axis=-1)."""
+
+    def __init__(self, name="mean_absolute_error", dtype=None):
+        super().__init__(mae, name=name, dtype=dtype)
 
 
 def resolve_accuracy(loss=None, y_true=None, y_pred=None, name="accuracy"):
@@ -253,7 +289,8 @@ def resolve_accuracy(loss=None, y_true=None, y_pred=None, name="accuracy"):
                      "'categorical_accuracy' or 'sparse_categorical_accuracy'." % (loss,))
 
 
-_CLASSES = (Mean, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy)
+_CLASSES = (Mean, Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
+            MeanSquaredError, MeanAbsoluteError)
 _FUNCTIONS = {f.__name__: f for f in (binary_crossentropy, categorical_crossentropy,
                                       sparse_categorical_crossentropy)}
 
@@ -275,9 +312,13 @@ def get(identifier):
                 return cls()
         if identifier == "acc":
             return Accuracy(name="acc")
+        # Keras's short aliases; the metric keeps the name given (the log key compile uses).
+        short = {"mse": MeanSquaredError, "mae": MeanAbsoluteError}.get(identifier.lower())
+        if short is not None:
+            return short(name=identifier)
         if identifier in _FUNCTIONS:
             return MeanMetricWrapper(_FUNCTIONS[identifier], name=identifier)
     known = sorted({to_snake_case(c.__name__) for c in _CLASSES} | {c.__name__ for c in _CLASSES}
-                   | set(_FUNCTIONS))
+                   | set(_FUNCTIONS) | {"mse", "mae"})
     raise ValueError("Could not interpret metric identifier: %r. Known metrics: %s"
                      % (identifier, ", ".join(known)))

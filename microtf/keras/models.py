@@ -43,7 +43,7 @@ class Model(Trainer, Layer):
     def save_weights(self, filepath, overwrite=True):
         """Saves all weights to `filepath` (Keras 3's `.weights.h5`, or `.npz`)."""
         from . import saving
-        return saving.save_weights(self, filepath)
+        return saving.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath):
         """Loads weights saved by save_weights (shapes are checked before any is assigned)."""
