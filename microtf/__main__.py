@@ -1,4 +1,5 @@
-"""`python -m microtf [demo]`: runs a demo; `lab1` (the default) is Lab 1 of MIT 6.S191."""
+"""`python -m microtf [demo]`: runs a demo; `lab1` (the default) is Lab 1 of MIT 6.S191, `digits`
+trains a small network on scikit-learn's digits (fit, a GradientTape loop, numpy by hand)."""
 import sys
 
 _USAGE = "usage: python -m microtf [lab1|digits|bench]"
@@ -10,7 +11,10 @@ def main(argv=None):
     if command == "lab1":
         from .examples.lab1_intro import main as lab1
         return lab1(argv[1:])
-    if command in ("digits", "bench"):
+    if command == "digits":
+        from .examples.train_digits import main as digits
+        return digits(argv[1:])
+    if command == "bench":
         print("microtf: '%s' is not available yet." % command)
         return 1
     if command in ("-h", "--help", "help"):

@@ -76,7 +76,7 @@ def test_demo_without_matplotlib_says_how_to_get_it(capsys, monkeypatch, tmp_pat
     assert not (tmp_path / "lab1_sgd.png").exists()
 
 
-@pytest.mark.parametrize("command", ["digits", "bench"])
+@pytest.mark.parametrize("command", ["bench"])
 def test_cli_future_commands(command, capsys):
     assert cli.main([command]) == 1
     assert "not available yet" in capsys.readouterr().out
