@@ -140,7 +140,8 @@ class NumpyMLP:
         # Keras 3's Adam: moments by lerp, bias correction folded into the step size.
         self.t += 1
         b1_, b2_, eps = 0.9, 0.999, 1e-7
-        lr_t = self.lr * np.sqrt(1 - b2_ ** self.t) / (1 - b1_ ** self.t)
+        # A Python float, so that float32 weights stay float32 (numpy 2 promotes np.float64).
+        lr_t = self.lr * (1 - b2_ ** self.t) ** 0.5 / (1 - b1_ ** self.t)
         for p_, g, m, v in zip(self.params, grads, self.m, self.v):
             m += (g - m) * (1 - b1_)
             v += (g * g - v) * (1 - b2_)
