@@ -208,8 +208,13 @@ class Layer:
         """Sub-layers and directly assigned keras Variables, in attribute order (also inside
         lists, tuples and dicts), found by walking the instance's attributes."""
         layers, variables, seen = [], [], {id(self)}
-
-        def visit(value):
+        # An explicit stack, not a recursive closure: a nested function that calls itself is a
+        # reference cycle, and this runs on every call and trainable_variables lookup, so each
+        # training step would leave garbage for the cycle collector. Pushed reversed so that
+        # items pop in attribute order.
+        stack = list(vars(self).values())[::-1]
+        while stack:
+            value = stack.pop()
             if isinstance(value, Layer):
                 if id(value) not in seen:
                     seen.add(id(value))
@@ -217,14 +222,9 @@ class Layer:
             elif isinstance(value, Variable):
                 variables.append(value)
             elif isinstance(value, (list, tuple)):
-                for item in value:
-                    visit(item)
+                stack.extend(value[::-1])
             elif isinstance(value, dict):
-                for item in value.values():
-                    visit(item)
-
-        for value in vars(self).values():
-            visit(value)
+                stack.extend(list(value.values())[::-1])
         return layers, variables
 
     @property
