@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..framework import dtypes as _dt
-from ..framework.errors import InvalidArgumentError
+from ..framework.errors import InvalidArgumentError, ResourceExhaustedError
 
 FLOATS = (_dt.float32, _dt.float64)
 INTS = (_dt.int8, _dt.int16, _dt.int32, _dt.int64, _dt.uint8)
@@ -18,6 +18,31 @@ def dims_text(shape):
 
 def op_error(message, op_name, cls=InvalidArgumentError):
     return cls(None, op_name, "%s [Op:%s]" % (message, op_name))
+
+
+_INT64_MAX = np.iinfo(np.int64).max
+_MAX_BYTES = np.iinfo(np.intp).max
+
+
+def check_alloc(dims, np_dtype, op_name):
+    """`dims` for a new array of `op_name`, checked before numpy allocates it (numpy would raise
+    a bare ValueError, 'negative dimensions' or 'array is too big'). Errors as TensorFlow's
+    TensorShape: a negative size, or an element count beyond int64; ResourceExhaustedError for
+    more bytes than an address space holds."""
+    n = 1
+    for d in dims:
+        if d < 0:
+            raise op_error("Dimension %d must be >= 0 (shape %s)" % (d, dims_text(dims)), op_name)
+        if n * d > _INT64_MAX:  # Python ints: the product itself never overflows
+            raise op_error("Encountered overflow when multiplying %d with %d, result: -1 "
+                           "(shape %s)" % (n, d, dims_text(dims)), op_name)
+        n *= d
+    if n * np.dtype(np_dtype).itemsize > _MAX_BYTES:
+        raise op_error("OOM when allocating tensor with shape%s and type %s: %d bytes exceed "
+                       "the address space" % (dims_text(dims), np.dtype(np_dtype).name,
+                                              n * np.dtype(np_dtype).itemsize),
+                       op_name, ResourceExhaustedError)
+    return dims
 
 
 def broadcast_shape(xs, ys, op_name):

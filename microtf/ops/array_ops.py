@@ -13,7 +13,7 @@ from ..framework.errors import UnimplementedError
 from ..framework.tensor import Tensor, contiguous, wrap
 from ..framework.variable import Variable
 from . import math_ops as _math
-from ._common import FLOATS, as_shape_tuple, broadcast_shape, dims_text, op_error
+from ._common import FLOATS, as_shape_tuple, broadcast_shape, check_alloc, dims_text, op_error
 
 _pyrange = builtins.range  # this module defines tf.range
 
@@ -28,12 +28,14 @@ __all__ = ["zeros", "ones", "zeros_like", "ones_like", "fill", "eye", "shape", "
 
 def zeros(shape, dtype=_dt.float32, name=None):
     dtype = _dt.as_dtype(dtype)
-    return wrap(np.zeros(as_shape_tuple(shape), dtype=dtype._np), dtype)
+    return wrap(np.zeros(check_alloc(as_shape_tuple(shape), dtype._np, "Fill"), dtype=dtype._np),
+                dtype)
 
 
 def ones(shape, dtype=_dt.float32, name=None):
     dtype = _dt.as_dtype(dtype)
-    return wrap(np.ones(as_shape_tuple(shape), dtype=dtype._np), dtype)
+    return wrap(np.ones(check_alloc(as_shape_tuple(shape), dtype._np, "Fill"), dtype=dtype._np),
+                dtype)
 
 
 def _like(x, dtype, fill):
@@ -53,8 +55,8 @@ def ones_like(input, dtype=None, name=None):  # noqa: A002
 
 def fill(dims, value, name=None):
     value = convert_to_tensor(value)
-    return wrap(np.full(as_shape_tuple(dims), value._value, dtype=value._value.dtype),
-                value.dtype)
+    dims = check_alloc(as_shape_tuple(dims), value._value.dtype, "Fill")
+    return wrap(np.full(dims, value._value, dtype=value._value.dtype), value.dtype)
 
 
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name=None):

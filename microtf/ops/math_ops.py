@@ -17,7 +17,8 @@ from ..framework.errors import InvalidArgumentError
 from ..framework.tensor import Tensor, contiguous
 from ..framework.variable import Variable
 from . import array_ops as _array
-from ._common import FLOATS, NUMERIC, NUMERIC_BOOL, broadcast_shape, dims_text, is_row_of, op_error
+from ._common import (FLOATS, NUMERIC, NUMERIC_BOOL, broadcast_shape, check_alloc, dims_text,
+                      is_row_of, op_error)
 
 __all__ = ["add", "subtract", "multiply", "divide", "truediv", "floordiv", "floormod", "mod",
            "pow", "negative", "square", "sqrt", "exp", "log", "log1p", "abs", "sign",
@@ -480,7 +481,7 @@ def _matmul(a, b, transpose_a=False, transpose_b=False):
         raise op_error("Matrix size-incompatible: In[0]: %s, In[1]: %s"
                        % (dims_text(a.shape), dims_text(b.shape)), "MatMul")
     if a.ndim == 2 and b.ndim == 2:
-        out = np.empty((m, n), dtype=a.dtype)
+        out = np.empty(check_alloc((m, n), a.dtype, "MatMul"), dtype=a.dtype)
         if a.dtype in _KERNEL_DTYPES:
             K.matmul(a, b, out, transpose_a, transpose_b)
         else:
@@ -489,7 +490,7 @@ def _matmul(a, b, transpose_a=False, transpose_b=False):
     batch = broadcast_shape(a.shape[:-2], b.shape[:-2], "BatchMatMulV2")
     at = np.swapaxes(a, -1, -2) if transpose_a else a
     bt = np.swapaxes(b, -1, -2) if transpose_b else b
-    out = np.empty(batch + (m, n), dtype=a.dtype)
+    out = np.empty(check_alloc(batch + (m, n), a.dtype, "BatchMatMulV2"), dtype=a.dtype)
     return np.matmul(at, bt, out=out)
 
 
