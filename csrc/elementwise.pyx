@@ -11,7 +11,8 @@ Design:
   because a write could then change an input element before it is read.
 - Loops over fewer than NOGIL_MIN elements keep the GIL (cheaper than releasing it).
 - Compiled without -ffast-math (it would flush subnormals process-wide), so vectorizing sigmoid
-  takes a small exp of our own (see "scalar math"): one pass, ~1 ulp, exact at the limits.
+  takes a small exp of our own (_fastmath.pxi, shared with nn.pyx): one pass, ~1 ulp, exact at
+  the limits.
 """
 
 cimport cython
@@ -19,84 +20,16 @@ from cython cimport floating
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 
 include "_common.pxi"
+include "_fastmath.pxi"
 
 
 # ---------------------------------------------------------------- scalar math
 #
-# Why our own exp: libm's exp/expf are opaque calls (~4 ns each, never vectorized without
-# -ffast-math), and the compiler refuses to turn the sign select into a blend under the default
-# -ftrapping-math, so a libm-based loop mispredicts on mixed signs. Sigmoid only needs
-# e = exp(-a) for a = |x| >= 0, i.e. e in [0, 1], which a short branch-free routine gives to
-# ~1 ulp. Everything below is straight-line float or integer bit arithmetic (selects are written
-# as integer masks), so GCC vectorizes the loop at -O3 with baseline SSE2 and does more with
-# MICROTF_NATIVE=1. The ranges are clamped so that no shift or conversion is undefined.
-
-cdef union _bits32:
-    float f
-    uint32_t u
-    int32_t i
-
-cdef union _bits64:
-    double f
-    uint64_t u
-    int64_t i
-
-
-cdef inline float _exp_neg_f(float a) noexcept nogil:
-    """exp(-a) for a in [0, 110] (or NaN -> NaN), ~1 ulp, subnormal results kept.
-
-    -a = k ln2 + r with k = round(-a / ln2) and |r| <= ln2 / 2; exp(r) by its Taylor polynomial
-    to r^7 (truncation 5e-9 relative, below float rounding); 2^k built in the exponent bits in
-    two halves, so that results down to the subnormal range are scaled without overflow of
-    the exponent field (k >= -159 here).
-    """
-    cdef _bits32 kb, s1, s2
-    # Adding 1.5 * 2^23 rounds to an integer in the low mantissa bits (round to nearest).
-    kb.f = a * <float>(-1.4426950408889634) + <float>12582912.0
-    cdef float kf = kb.f - <float>12582912.0
-    cdef int32_t k = kb.i - 0x4B400000
-    # Cody-Waite: ln2 split so that kf * LN2_HI is exact for |k| < 2^9.
-    cdef float r = (-a - kf * <float>0.693145751953125) - kf * <float>1.428606765330187045e-06
-    cdef float p = <float>(1.0 / 5040.0)
-    p = p * r + <float>(1.0 / 720.0)
-    p = p * r + <float>(1.0 / 120.0)
-    p = p * r + <float>(1.0 / 24.0)
-    p = p * r + <float>(1.0 / 6.0)
-    p = p * r + <float>0.5
-    p = p * r + <float>1.0
-    p = p * r + <float>1.0
-    cdef int32_t k1 = k >> 1
-    s1.u = (<uint32_t>(k1 + 127)) << 23
-    s2.u = (<uint32_t>(k - k1 + 127)) << 23
-    return (p * s1.f) * s2.f
-
-
-cdef inline double _exp_neg_d(double a) noexcept nogil:
-    """exp(-a) for a in [0, 750] (or NaN -> NaN); as _exp_neg_f, Taylor to r^13 (4e-18)."""
-    cdef _bits64 kb, s1, s2
-    kb.f = a * -1.4426950408889634 + 6755399441055744.0   # 1.5 * 2^52
-    cdef double kf = kb.f - 6755399441055744.0
-    # nk = -k >= 0 as an unsigned number: SSE2 has logical, not arithmetic, 64-bit shifts.
-    cdef uint64_t nk = 0x4338000000000000ULL - kb.u
-    cdef double r = (-a - kf * 6.93147180369123816490e-01) - kf * 1.90821492927058770002e-10
-    cdef double p = 1.0 / 6227020800.0
-    p = p * r + 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
-    cdef uint64_t nk1 = nk >> 1
-    s1.u = (1023 - nk1) << 52
-    s2.u = (1023 - (nk - nk1)) << 52
-    return (p * s1.f) * s2.f
+# exp(-a) and the bit-cast unions come from _fastmath.pxi (why an exp of our own is explained
+# there). Sigmoid needs e = exp(-a) for a = |x| >= 0, with |x| clamped to 110 (NaN kept) first.
+# The sign select is written as integer masks too: under the default -ftrapping-math the
+# compiler will not turn a float select into a blend, so a branchy loop mispredicts on mixed
+# signs and does not vectorize.
 
 
 cdef inline float _sigmoid_f(float x) noexcept nogil:
@@ -126,7 +59,7 @@ cdef inline double _sigmoid_d(double x) noexcept nogil:
     cdef _bits64 xb, ab, rb, eb, ob
     xb.f = x
     cdef uint64_t au = xb.u & 0x7FFFFFFFFFFFFFFFULL
-    # Masks as 0 - (top bit): logical shifts only (see nk in _exp_neg_d).
+    # Masks as 0 - (top bit): logical shifts only (see nk in _exp_neg_d, _fastmath.pxi).
     cdef uint64_t over = (0x4087700000000000ULL - au) >> 63            # |x| > 750.0
     cdef uint64_t fin = (au - 0x7FF0000000000001ULL) >> 63             # |x| <= inf
     cdef uint64_t m = 0 - (over & fin)

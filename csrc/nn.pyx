@@ -21,6 +21,7 @@ from libc.math cimport exp, log, INFINITY
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 
 include "_common.pxi"
+include "_fastmath.pxi"
 
 
 # ---------------------------------------------------------------- relu
@@ -61,47 +62,22 @@ cdef void _relu_backward64(const uint64_t* y, const uint64_t* dy, uint64_t* out,
 
 # ---------------------------------------------------------------- softmax cross-entropy rows
 #
-# Why an exp of our own for float32: numpy's float32 exp is SIMD, libm's expf is an opaque call
-# (~4 ns, never vectorized without -ffast-math), and on 1000-class rows the exponentials are
-# most of the work. exp(x - max) only needs exp(-a) for a >= 0, which a straight-line routine
-# gives to ~1 ulp; GCC vectorizes a loop of it at -O3. (elementwise.pyx has a sibling for
-# sigmoid that also keeps subnormals; sharing one .pxi is left to the kernels owner.) Rows
-# holding inf or nan, and float64, take the libm path, which mirrors numpy's formula exactly.
+# float32 rows take exp(-a) from _fastmath.pxi (shared with elementwise.pyx's sigmoid):
+# numpy's float32 exp is SIMD, libm's expf is an opaque call (~4 ns, never vectorized without
+# -ffast-math), and on 1000-class rows the exponentials are most of the work. exp(x - max) only
+# needs exp(-a) for a = max - x >= 0; _exp_neg_f wants a in [0, 110], so a is bounded first
+# with integer bit operations: the sign is cleared (max = -0.0 against x = +0.0 gives a = -0.0)
+# and a is clamped to 110 (a finite row can still give max - x = inf; exp(-110) rounds to 0).
+# Results keep subnormals, as numpy's exp. Rows holding inf or nan, and float64, take the libm
+# path, which mirrors numpy's formula exactly.
 
-cdef union _bits32:
-    float f
-    uint32_t u
-    int32_t i
-
-
-cdef inline float _exp_neg_f(float a) noexcept nogil:
-    """exp(-a) for finite a >= 0, ~1 ulp; 0 where the result would be below FLT_MIN (a > 87).
-
-    -a = k ln2 + r with k = round(-a / ln2), |r| <= ln2 / 2 (Cody-Waite, ln2 split so that
-    k * LN2_HI is exact), exp(r) by its Taylor polynomial to r^7 (5e-9 relative), 2^k in the
-    exponent bits. The clamp and the zero mask are integer operations: a float select would
-    not be if-converted under the default -ftrapping-math and would stop vectorization.
-    """
-    cdef _bits32 ab, kb, sb, rb
+cdef inline float _exp_neg_clamped_f(float a) noexcept nogil:
+    """exp(-|a|) for a not NaN (+-0, +-inf included): _exp_neg_f on min(|a|, 110)."""
+    cdef _bits32 ab
     ab.f = a
-    cdef uint32_t keep = 0U - <uint32_t>(ab.u < 0x42AE0000U)           # a < 87.0f
-    ab.u = ab.u if ab.u < 0x42AE0000U else 0x42AE0000U                 # integer min on bits
-    kb.f = ab.f * <float>(-1.4426950408889634) + <float>12582912.0     # 1.5 * 2^23: round
-    cdef float kf = kb.f - <float>12582912.0
-    cdef int32_t k = kb.i - 0x4B400000                                  # in [-126, 0]
-    cdef float r = (-ab.f - kf * <float>0.693145751953125) - kf * <float>1.428606765330187045e-06
-    cdef float p = <float>(1.0 / 5040.0)
-    p = p * r + <float>(1.0 / 720.0)
-    p = p * r + <float>(1.0 / 120.0)
-    p = p * r + <float>(1.0 / 24.0)
-    p = p * r + <float>(1.0 / 6.0)
-    p = p * r + <float>0.5
-    p = p * r + <float>1.0
-    p = p * r + <float>1.0
-    sb.u = (<uint32_t>(k + 127)) << 23
-    rb.f = p * sb.f
-    rb.u = rb.u & keep
-    return rb.f
+    ab.u = ab.u & 0x7FFFFFFFU                                           # |a|
+    ab.u = ab.u if ab.u < 0x42DC0000U else 0x42DC0000U                 # min(|a|, 110.0f)
+    return _exp_neg_f(ab.f)
 
 
 cdef inline double _sum(const floating* v, npy_intp n) noexcept nogil:
@@ -178,7 +154,7 @@ cdef inline double _exp_row(const floating* x, floating* e, npy_intp n,
     if floating is float:
         if n and _all_finite_f(x, n):
             for j in range(n):
-                e[j] = _exp_neg_f(mx - x[j])
+                e[j] = _exp_neg_clamped_f(mx - x[j])
             total = _sum(e, n)
             lse[0] = log(total) + m
             return 1.0 / total
