@@ -1,7 +1,7 @@
 """The op registry (public API) and the one path every op call takes.
 
 Imports the framework; the tape imports this module and this module reaches the tape's
-thread-local state through `tape_state`, set when microtf.eager.tape is imported.
+thread-local state through `tape_state`, which lives here so that ops reach it directly.
 
 An op is registered by name with a forward function that works on numpy arrays:
 
@@ -19,6 +19,7 @@ gradient, registered under the same name, receives that entry and the output gra
         return sigmoid_grad(op.outputs[0], dy)
 """
 import functools
+import threading
 
 import numpy as np
 
@@ -32,7 +33,12 @@ _OPS = {}
 _GRADIENTS = {}
 _NOT_DIFFERENTIABLE = object()
 
-tape_state = None  # microtf.eager.tape._state, set by that module (thread-local tape stack)
+class _TapeState(threading.local):
+    def __init__(self):
+        self.tapes = []  # the GradientTapes recording on this thread, innermost last
+
+
+tape_state = _TapeState()
 
 
 class OpDef:
@@ -68,18 +74,37 @@ def register_op(name, forward=None, *, dtypes=None, same_dtype=True, scalar_erro
     opdef = OpDef(name, forward, tuple(dtypes) if dtypes is not None else None, same_dtype,
                   scalar_error)
 
+    allowed = frozenset(opdef.dtypes) if opdef.dtypes is not None else None
+    state = tape_state
+
     def op(*inputs, name=None, **attrs):
-        tensors = convert_inputs(inputs, opdef)
-        if opdef.dtypes is not None or opdef.same_dtype:
-            check_dtypes(tensors, opdef)
-        out = forward(*[t._value for t in tensors], **attrs)
+        # The common case costs a type test per input: every input is already a Tensor of one
+        # allowed dtype. Anything else takes the general conversion and checking path.
+        n = len(inputs)
+        if n == 2:
+            x, y = inputs
+            if type(x) is not Tensor or type(y) is not Tensor or (
+                    x._dtype is not y._dtype if same_dtype else allowed is not None
+                    and y._dtype not in allowed) or allowed is not None and x._dtype not in allowed:
+                x, y = _convert_and_check(inputs, opdef)
+            tensors = (x, y)
+            out = forward(x._value, y._value, **attrs)
+        elif n == 1:
+            x = inputs[0]
+            if type(x) is not Tensor or allowed is not None and x._dtype not in allowed:
+                (x,) = _convert_and_check(inputs, opdef)
+            tensors = (x,)
+            out = forward(x._value, **attrs)
+        else:
+            tensors = _convert_and_check(inputs, opdef)
+            out = forward(*[t._value for t in tensors], **attrs)
         if type(out) is tuple:
-            outputs = tuple(wrap(o) for o in out)
+            outputs = tuple([wrap(o) for o in out])
             result = outputs
         else:
             result = wrap(out)
             outputs = (result,)
-        if tape_state.tapes:
+        if state.tapes:
             record(opdef.name, tensors, outputs, attrs)
         return result
 
@@ -205,6 +230,13 @@ def _to_peer(x, peer, opdef):
         except TypeError:
             pass  # e.g. floats for an int op: convert on their own, the dtype check raises
     return wrap(*to_array(x))
+
+
+def _convert_and_check(inputs, opdef):
+    tensors = convert_inputs(inputs, opdef)
+    if tensors and (opdef.dtypes is not None or opdef.same_dtype):
+        check_dtypes(tensors, opdef)
+    return tensors
 
 
 def convert_inputs(inputs, opdef):

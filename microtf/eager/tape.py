@@ -14,7 +14,6 @@ Design:
   cycles, and a non-persistent tape drops everything as soon as `gradient` returns.
 """
 import enum
-import threading
 import warnings
 
 from ..framework.tensor import Tensor
@@ -22,13 +21,7 @@ from ..framework.variable import Variable
 from . import registry
 
 
-class _State(threading.local):
-    def __init__(self):
-        self.tapes = []
-
-
-_state = _State()
-registry.tape_state = _state
+_state = registry.tape_state
 
 
 class UnconnectedGradients(enum.Enum):

@@ -9,6 +9,7 @@ from . import dtypes
 from .shape import TensorShape
 
 _from_numpy = dtypes.from_numpy
+_dtype_of = dtypes._BY_NP.get  # the fast lookup; from_numpy handles the rest and errors
 
 
 class ArrayValue:
@@ -189,7 +190,9 @@ def wrap(value, dtype=None):
         value = np.asarray(value)
     t = _new(Tensor)
     t._value = value
-    t._dtype = _from_numpy(value.dtype) if dtype is None else dtype
+    if dtype is None:
+        dtype = _dtype_of(value.dtype) or _from_numpy(value.dtype)
+    t._dtype = dtype
     return t
 
 
