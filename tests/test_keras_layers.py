@@ -741,3 +741,68 @@ def test_no_runtime_warnings_in_dense():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Dense(2, activation="sigmoid")(tf.constant([[1e30, -1e30]]))
+
+
+# -- the cached weights list follows every change (issue 5: it is read on every training step) ---
+def _built_dense(units=2):
+    layer = Dense(units)
+    layer.build((None, 3))
+    return layer
+
+
+@pytest.mark.parametrize("change", ["setattr", "list_append", "list_setitem", "dict_setitem",
+                                    "list_extend", "delattr", "list_pop", "nested_add_weight"])
+def test_layer_weights_cache_sees_changes(change):
+    class Holder(Layer):
+        def __init__(self):
+            super().__init__()
+            self.blocks, self.named = [], {}
+            self.first = _built_dense()
+
+    holder = Holder()
+    before = [id(w) for w in holder.trainable_variables]
+    assert len(before) == 2 and holder.weights == holder.weights  # served from the cache
+    extra = _built_dense(4)
+    if change == "setattr":
+        holder.second = extra
+    elif change == "list_append":
+        holder.blocks.append(extra)
+    elif change == "list_setitem":
+        holder.blocks = [None]
+        holder.weights
+        holder.blocks[0] = extra
+    elif change == "dict_setitem":
+        holder.named["x"] = extra
+    elif change == "list_extend":
+        holder.blocks.extend([extra])
+    elif change == "delattr":
+        del holder.first
+    elif change == "list_pop":
+        holder.blocks.append(extra)
+        holder.weights
+        holder.blocks.pop()
+    else:
+        holder.first.add_weight(name="late", shape=(1,))
+    expected = {"delattr": 0, "list_pop": 2, "nested_add_weight": 3}.get(change, 4)
+    assert len(holder.weights) == expected
+    assert isinstance(holder.blocks, list) and isinstance(holder.named, dict)
+
+
+def test_layer_weights_cache_returns_copies_and_follows_trainable():
+    layer = _built_dense()
+    layer.weights.clear()  # a caller changing the returned list does not change the layer
+    assert len(layer.weights) == 2
+    layer.kernel.trainable = False
+    assert [w.name for w in layer.trainable_weights] == ["bias"]
+    layer.trainable = False
+    assert layer.trainable_weights == [] and len(layer.non_trainable_weights) == 2
+
+
+def test_layer_call_does_not_invalidate_weight_caches():
+    from microtf.keras.layers import layer as layer_module
+    model = Sequential([tf.keras.Input((3,)), Dense(4, activation="relu"), Dense(2)])
+    model.trainable_variables
+    generation = layer_module._generation[0]
+    with tf.GradientTape():
+        model(np.ones((5, 3), np.float32), training=True)
+    assert layer_module._generation[0] == generation

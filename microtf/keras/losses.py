@@ -78,8 +78,11 @@ def _sparse_categorical(target, output, from_logits, axis):
     if axis not in (-1, output.ndim - 1):
         raise ValueError("Only axis=-1 is currently supported. Received: axis=%s" % (axis,))
     target = array_ops.cast(target, dtypes.int64)
-    if target.ndim == output.ndim and target.ndim and target.shape[-1] == 1:
+    # Array shapes (tuples) in the checks: a TensorShape per check cost more than the checks.
+    t_shape, o_shape = target._value.shape, output._value.shape
+    if len(t_shape) == len(o_shape) and t_shape and t_shape[-1] == 1:
         target = array_ops.squeeze(target, -1)
+        t_shape = t_shape[:-1]
     if output.ndim < 1:
         raise ValueError("Argument `output` must be at least rank 1. Received: output.shape=%s"
                          % (output.shape,))
@@ -89,7 +92,7 @@ def _sparse_categorical(target, output, from_logits, axis):
             "target.shape=%s, output.shape=%s\nHint: sparse targets are class indices, one per "
             "sample; for one-hot targets use categorical_crossentropy."
             % (target.shape, output.shape))
-    if tuple(target.shape) != tuple(output.shape)[:-1]:
+    if t_shape != o_shape[:-1]:
         raise ValueError("Arguments `target` and `output` must have the same shape up until the"
                          " last dimension: target.shape=%s, output.shape=%s"
                          % (target.shape, output.shape))
@@ -232,7 +235,8 @@ class Loss:
 
 def _reduce(values, reduction, sample_weight):
     """Keras's reduce_values: a scalar or an empty batch is returned as it is."""
-    if reduction in (None, "none") or values.ndim == 0 or tuple(values.shape) == (0,):
+    shape = values._value.shape
+    if reduction in (None, "none") or shape == () or shape == (0,):
         return values
     total = reduction_ops.reduce_sum(values)
     if reduction == "sum":
@@ -242,7 +246,7 @@ def _reduce(values, reduction, sample_weight):
         # divide_no_nan: an all-zero weight gives 0, not nan.
         return math_ops.divide(total, divisor) if divisor._value != 0 \
             else math_ops.multiply(total, 0)
-    count = values.shape.num_elements()
+    count = values._value.size
     return math_ops.divide(total, count) if count else total
 
 

@@ -55,16 +55,18 @@ class Dense(Layer):
 
     def _check_inputs(self, inputs):
         # Keras's InputSpec for Dense: rank >= 2, and once built the kernel's input dimension.
-        shape = tuple(getattr(inputs, "shape", ()))
+        # The array's shape when there is one: building a TensorShape costs more than the check.
+        shape = getattr(getattr(inputs, "_value", inputs), "shape", ())
+        shape = tuple(shape) if not isinstance(shape, tuple) else shape
         if len(shape) < 2:
             raise ValueError('Input 0 of layer "%s" is incompatible with the layer: expected '
                              "min_ndim=2, found ndim=%d. Full shape received: %s\nHint: Dense "
                              "takes a batch of rows; use tf.reshape(x, (1, -1)) for one sample."
                              % (self.name, len(shape), shape))
-        if self.kernel is not None and shape[-1] != self.kernel.shape[0]:
+        if self.kernel is not None and shape[-1] != self.kernel._value.shape[0]:
             raise ValueError('Input 0 of layer "%s" is incompatible with the layer: expected axis '
                              "-1 of input shape to have value %d, but received input with shape "
-                             "%s" % (self.name, self.kernel.shape[0], shape))
+                             "%s" % (self.name, self.kernel._value.shape[0], shape))
 
     def call(self, inputs):
         x = inputs

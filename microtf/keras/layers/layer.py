@@ -45,6 +45,44 @@ class _CallContext(threading.local):
 
 _context = _CallContext()
 
+# Bumped by every attribute assignment on any layer, every add_weight and every in-place change
+# of a list or dict held by a layer: a layer's cached `weights` list is valid while the count it
+# was computed at is current. Global (not per layer) because a change in a sub-layer changes the
+# weights of every layer above it. Read before walking, so a concurrent change (another thread)
+# leaves the cache stale rather than wrong.
+_generation = [0]
+
+
+def _changed():
+    _generation[0] += 1
+
+
+def _mutator(method):
+    """A list/dict method that also invalidates the layers' weight caches."""
+    @functools.wraps(method)
+    def mutate(self, *args, **kwargs):
+        _changed()
+        return method(self, *args, **kwargs)
+    return mutate
+
+
+class _TrackedList(list):
+    """A list assigned to a layer attribute (Keras 3 wraps them too): appending a layer or a
+    variable to it later is seen by `weights`."""
+
+
+class _TrackedDict(dict):
+    """A dict assigned to a layer attribute; changes are seen by `weights`."""
+
+
+for _cls, _names in ((_TrackedList, ("append", "extend", "insert", "pop", "remove", "clear",
+                                     "sort", "reverse", "__setitem__", "__delitem__", "__iadd__",
+                                     "__imul__")),
+                     (_TrackedDict, ("__setitem__", "__delitem__", "pop", "popitem", "clear",
+                                     "update", "setdefault", "__ior__"))):
+    for _name in _names:
+        setattr(_cls, _name, _mutator(getattr(_cls.__mro__[1], _name)))
+
 
 def _is_tensor_like(x):
     return x is None or isinstance(x, (Tensor, _TFVariable, np.ndarray, np.generic))
@@ -132,6 +170,18 @@ class Layer:
         self._own_non_trainable = []
         self._initialized = True
 
+    def __setattr__(self, name, value):
+        _changed()
+        if type(value) is list:
+            value = _TrackedList(value)
+        elif type(value) is dict:
+            value = _TrackedDict(value)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        _changed()
+        object.__delattr__(self, name)
+
     def _check_initialized(self):
         if not self.__dict__.get("_initialized"):
             raise RuntimeError("In layer '%s', you forgot to call `super().__init__()` as the "
@@ -196,6 +246,7 @@ class Layer:
         var._constraint = given["constraint"]
         var.regularizer = given["regularizer"]
         (self._own_trainable if trainable else self._own_non_trainable).append(var)
+        _changed()
         return var
 
     def _path(self, name):
@@ -212,7 +263,7 @@ class Layer:
         # reference cycle, and this runs on every call and trainable_variables lookup, so each
         # training step would leave garbage for the cycle collector. Pushed reversed so that
         # items pop in attribute order.
-        stack = list(vars(self).values())[::-1]
+        stack = [v for k, v in vars(self).items() if k != "_weights_cache"][::-1]
         while stack:
             value = stack.pop()
             if isinstance(value, Layer):
@@ -236,6 +287,18 @@ class Layer:
         """All weights: this layer's trainable ones, then its non-trainable ones (creation
         order), then those of its sub-layers."""
         self._check_initialized()
+        # Cached: a training loop reads trainable_variables every step, and the attribute walk
+        # cost more than the optimizer update on small models.
+        cached = self.__dict__.get("_weights_cache")
+        if cached is not None and cached[0] == _generation[0]:
+            return list(cached[1])
+        generation = _generation[0]
+        out = self._walk_weights()
+        # Stored without __setattr__: caching must not invalidate the caches.
+        self.__dict__["_weights_cache"] = (generation, tuple(out))
+        return out
+
+    def _walk_weights(self):
         layers, assigned = self._tracked()
         out, seen = [], set()
         own = self._own_trainable + self._own_non_trainable + assigned
@@ -313,26 +376,31 @@ class Layer:
         """numpy -> Tensor; floating tensors cast to the layer's dtype (Keras autocast)."""
         if isinstance(x, (np.ndarray, np.generic)):
             x = convert_to_tensor(x)
-        if (self.autocast and isinstance(x, Tensor) and x.dtype.is_floating
-                and x.dtype is not self._dtype and self._dtype.is_floating):
+        if (self.autocast and isinstance(x, Tensor) and x._dtype is not self._dtype
+                and x._dtype.is_floating and self._dtype.is_floating):
             x = _ops.cast(x, self._dtype)
         return x
 
     def _check_inputs(self, inputs):
         """Hook for layers that validate their input before building (Dense: its rank)."""
 
+    def _convert_arg(self, arg):
+        """A positional argument: tensors (possibly nested) converted, anything else refused."""
+        if type(arg) is Tensor:  # the common case, without the structure walk
+            return self._convert_input(arg)
+        if not all(_is_tensor_like(leaf) for leaf in _flatten(arg)):
+            hint = ("convert data to a tensor first, e.g. layer(tf.constant(%r))" % (arg,)
+                    if isinstance(arg, (list, tuple)) else
+                    "pass options by name, e.g. model(x, training=True)")
+            raise ValueError(
+                "Only input tensors may be passed as positional arguments. The following "
+                "argument value should be passed as a keyword argument: %r (of type %s)\n"
+                "Hint: %s." % (arg, type(arg), hint))
+        return _map(self._convert_input, arg)
+
     def __call__(self, *args, **kwargs):
         self._check_initialized()
-        for arg in args:
-            if not all(_is_tensor_like(leaf) for leaf in _flatten(arg)):
-                hint = ("convert data to a tensor first, e.g. layer(tf.constant(%r))" % (arg,)
-                        if isinstance(arg, (list, tuple)) else
-                        "pass options by name, e.g. model(x, training=True)")
-                raise ValueError(
-                    "Only input tensors may be passed as positional arguments. The following "
-                    "argument value should be passed as a keyword argument: %r (of type %s)\n"
-                    "Hint: %s." % (arg, type(arg), hint))
-        args = tuple(_map(self._convert_input, a) for a in args)
+        args = tuple([self._convert_arg(a) for a in args])
         kwargs = {k: _map(self._convert_input, v) if _is_tensor_like(v) else v
                   for k, v in kwargs.items()}
         params, var_kw = _call_params(type(self).call)
@@ -359,7 +427,8 @@ class Layer:
         finally:
             _context.scope.pop()
             _context.training.pop()
-        self.built = True
+        if not self.built:
+            self.built = True  # only once: an attribute change invalidates the weight caches
         return out
 
     def _annotate(self, error, args, kwargs):
