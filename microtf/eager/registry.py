@@ -211,6 +211,25 @@ def _pack_nested(seq):
     return _OPS["Pack"].function(*items, axis=0)
 
 
+_SCALARS = {}  # (type, value, dtype) -> Tensor: Python constants like `x - 4` convert once
+
+
+def scalar_tensor(x, dtype):
+    """A Python bool/int/float as a 0-d tensor of `dtype` (TypeError if it does not fit).
+
+    Tensors are immutable, so the same constant is shared by every op that uses it; zeros (0.0
+    and -0.0 compare equal) and NaNs (never equal) are not cached."""
+    key = (x.__class__, x, dtype)
+    t = _SCALARS.get(key) if x and x == x else None
+    if t is None:
+        t = wrap(scalar_to_array(x, dtype), dtype)
+        if x and x == x:
+            if len(_SCALARS) >= 1024:
+                _SCALARS.clear()
+            _SCALARS[key] = t
+    return t
+
+
 def _to_peer(x, peer, opdef):
     """A Python scalar or numpy array converted to the dtype of the op's first tensor."""
     if isinstance(x, np.ndarray) or isinstance(x, np.generic):
@@ -219,7 +238,7 @@ def _to_peer(x, peer, opdef):
         return wrap(np.array(x, dtype=peer._np, order="C"), peer)  # unsafe cast, as TF
     if isinstance(x, (bool, int, float)):
         try:
-            return wrap(scalar_to_array(x, peer), peer)
+            return scalar_tensor(x, peer)
         except TypeError:
             if opdef.scalar_error is TypeError:
                 raise

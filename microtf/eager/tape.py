@@ -95,19 +95,7 @@ class GradientTape:
 
     def stop_recording(self):
         """Context manager: ops inside are not recorded on this tape."""
-        tape = self
-
-        class _Pause:
-            def __enter__(self_inner):
-                if not tape._recording:
-                    raise ValueError("Tape is not recording.")
-                tape._pop()
-
-            def __exit__(self_inner, *exc):
-                tape._push()
-                return False
-
-        return _Pause()
+        return _Pause(self)
 
     def reset(self):
         """Clears what was recorded; recording continues if the tape is active."""
@@ -165,12 +153,10 @@ class GradientTape:
         finally:
             if not self._persistent:
                 self._release()
-        result = []
-        for s, g in zip(flat_sources, grads):
-            if g is None and unconnected is UnconnectedGradients.ZERO:
-                g = _ops().zeros_like(s)
-            result.append(g)
-        return _pack_like(sources, result)
+        if unconnected is UnconnectedGradients.ZERO:
+            grads = [_ops().zeros_like(s) if g is None else g
+                     for s, g in zip(flat_sources, grads)]
+        return _pack_like(sources, grads)
 
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
                  parallel_iterations=None, experimental_use_pfor=True):
@@ -227,8 +213,8 @@ class GradientTape:
         # A non-persistent tape must not record its own backward pass; a persistent one does,
         # which gives higher derivatives when `gradient` is called inside its own context.
         if self._persistent or not self._recording:
-            return _Nothing()
-        return self.stop_recording()
+            return _NOTHING
+        return _Pause(self)
 
     def _release(self):
         self._entries = []
@@ -262,7 +248,7 @@ class GradientTape:
         depends = set(source_ids)
         relevant = []
         for entry in self._entries:
-            needs = tuple(id(t) in depends for t in entry.inputs)
+            needs = tuple([id(t) in depends for t in entry.inputs])
             if True in needs:
                 entry.needs_grad = needs
                 relevant.append(entry)
@@ -306,6 +292,27 @@ class _Nothing:
         return False
 
 
+_NOTHING = _Nothing()
+
+
+class _Pause:
+    """What `tape.stop_recording()` returns: takes the tape off this thread's stack meanwhile."""
+
+    __slots__ = ("_tape",)
+
+    def __init__(self, tape):
+        self._tape = tape
+
+    def __enter__(self):
+        if not self._tape._recording:
+            raise ValueError("Tape is not recording.")
+        self._tape._pop()
+
+    def __exit__(self, *exc):
+        self._tape._push()
+        return False
+
+
 def _prod(dims):
     n = 1
     for d in dims:
@@ -313,9 +320,15 @@ def _prod(dims):
     return n
 
 
+_OPS_MODULE = []
+
+
 def _ops():
-    from .. import ops
-    return ops
+    # microtf.ops imports this module, so it is looked up on first use and kept.
+    if not _OPS_MODULE:
+        from .. import ops
+        _OPS_MODULE.append(ops)
+    return _OPS_MODULE[0]
 
 
 def _to_tensor(x, dtype=None):
@@ -324,6 +337,8 @@ def _to_tensor(x, dtype=None):
 
 # -- nested structures (sources may be a tensor, list, tuple, dict, or a nesting of them) -------
 def _flatten(structure):
+    if isinstance(structure, (Tensor, Variable)):
+        return [structure]
     out = []
     stack = [structure]
     while stack:
@@ -338,6 +353,8 @@ def _flatten(structure):
 
 
 def _pack_like(structure, flat):
+    if isinstance(structure, (Tensor, Variable)):
+        return flat[0]
     return _build(structure, iter(flat))
 
 

@@ -106,7 +106,7 @@ class Variable(ArrayValue):
     def assign(self, value, use_locking=False, name=None, read_value=True):
         """Replaces the value; the shape and dtype must match the variable's."""
         arr = self._converted(value, "AssignVariableOp")
-        if not self._shape.is_compatible_with(arr.shape):
+        if arr.shape != self._value.shape and not self._shape.is_compatible_with(arr.shape):
             raise ValueError("Cannot assign value to variable ' %s': Shape mismatch.The variable "
                              "shape %s, and the assigned value shape %s are incompatible."
                              % (self.name, self._shape, TensorShape(arr.shape)))

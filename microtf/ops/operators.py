@@ -4,17 +4,17 @@ Attached here, as TensorFlow does, so that microtf.framework stays free of ops. 
 operators convert the Python operand to the tensor's dtype first (TypeError if it does not fit).
 numpy defers `ndarray + tensor` to these methods because of Tensor.__array_priority__.
 """
-from ..framework.convert import scalar_to_array
+from ..eager.registry import scalar_tensor
 from ..framework.errors import InvalidArgumentError
-from ..framework.tensor import Tensor, wrap
+from ..framework.tensor import Tensor
 from ..framework.variable import Variable
 from . import array_ops, math_ops
 
 
 def _peer(other, self):
     """A Python scalar operand as a tensor of self's dtype (TypeError if it cannot be)."""
-    if isinstance(other, (bool, int, float)) and not isinstance(other, (Tensor, Variable)):
-        return wrap(scalar_to_array(other, self.dtype), self.dtype)
+    if isinstance(other, (bool, int, float)):
+        return scalar_tensor(other, self.dtype)
     return other
 
 
