@@ -75,26 +75,26 @@ cdef inline int _blas_dim(npy_intp d, str what) except -1:
     return <int>d
 
 
-def matmul(cnp.ndarray a not None, cnp.ndarray b not None, cnp.ndarray out not None,
+def matmul(cnp.ndarray a not None, cnp.ndarray b not None, out=None,
            bint transpose_a=False, bint transpose_b=False, double beta=0.0):
-    """out = op(a) @ op(b) + beta * out, where op transposes when its flag is set.
+    """out = op(a) @ op(b) + beta * out, where op transposes when its flag is set; returns out.
 
     a     # IN  (m, k), or (k, m) when transpose_a; 2-D, C-contiguous
     b     # IN  (k, n), or (n, k) when transpose_b; 2-D, C-contiguous
-    out   # OUT (m, n); 2-D, C-contiguous, writeable, sharing no memory with a or b
-    All three float32 or all float64. beta == 0 (default) overwrites out without reading it.
-    Returns None. Raises TypeError on dtypes, ValueError on layout, shapes or overlap.
+    out   # OUT (m, n); 2-D, C-contiguous, writeable, sharing no memory with a or b; or None:
+          #     a new (m, n) array allocated here (beta is then ignored: nothing to accumulate)
+    All three float32 or all float64. beta == 0 (default) overwrites out without reading it;
+    beta == 1 accumulates (a gradient summed into an existing buffer, no temporary).
+    Raises TypeError on dtypes, ValueError on layout, shapes or overlap.
     """
     cdef int t = _float_typenum("matmul", "a", a)
     _check("matmul", "a", a, t, False)
     _check("matmul", "b", b, t, False)
-    _check("matmul", "out", out, t, True)
-    if cnp.PyArray_NDIM(a) != 2 or cnp.PyArray_NDIM(b) != 2 or cnp.PyArray_NDIM(out) != 2:
-        raise ValueError(
-            f"matmul: a, b and out must be 2-D, got shapes {_shape(a)}, {_shape(b)}, {_shape(out)}")
+    if cnp.PyArray_NDIM(a) != 2 or cnp.PyArray_NDIM(b) != 2:
+        raise ValueError(f"matmul: a and b must be 2-D, got shapes {_shape(a)}, {_shape(b)}")
     cdef npy_intp* da = cnp.PyArray_DIMS(a)
     cdef npy_intp* db = cnp.PyArray_DIMS(b)
-    cdef npy_intp* dc = cnp.PyArray_DIMS(out)
+    cdef npy_intp dims[2]
     cdef npy_intp m = da[1] if transpose_a else da[0]
     cdef npy_intp k = da[0] if transpose_a else da[1]
     cdef npy_intp kb = db[1] if transpose_b else db[0]
@@ -103,18 +103,31 @@ def matmul(cnp.ndarray a not None, cnp.ndarray b not None, cnp.ndarray out not N
         raise ValueError(
             f"matmul: inner dimensions differ: a {_shape(a)} (transpose_a={transpose_a}), "
             f"b {_shape(b)} (transpose_b={transpose_b})")
-    if dc[0] != m or dc[1] != n:
-        raise ValueError(f"matmul: out must have shape ({m}, {n}), got {_shape(out)}")
-    _overlap("matmul", out, "out", a, "a", False)
-    _overlap("matmul", out, "out", b, "b", False)
+    cdef cnp.ndarray c
+    if out is None:
+        dims[0] = m
+        dims[1] = n
+        c = cnp.PyArray_EMPTY(2, dims, t, 0)
+        beta = 0.0
+    else:
+        if not isinstance(out, cnp.ndarray):
+            raise TypeError(f"matmul: out must be a numpy array or None, got {type(out).__name__}")
+        c = out
+        _check("matmul", "out", c, t, True)
+        if cnp.PyArray_NDIM(c) != 2:
+            raise ValueError(f"matmul: out must be 2-D, got shape {_shape(c)}")
+        if cnp.PyArray_DIMS(c)[0] != m or cnp.PyArray_DIMS(c)[1] != n:
+            raise ValueError(f"matmul: out must have shape ({m}, {n}), got {_shape(c)}")
+        _overlap("matmul", c, "out", a, "a", False)
+        _overlap("matmul", c, "out", b, "b", False)
     if m == 0 or n == 0:
-        return None
+        return c
     cdef int im = _blas_dim(m, "m")
     cdef int in_ = _blas_dim(n, "n")
     cdef int ik = _blas_dim(k, "k")
     cdef void* pa = cnp.PyArray_DATA(a)
     cdef void* pb = cnp.PyArray_DATA(b)
-    cdef void* pc = cnp.PyArray_DATA(out)
+    cdef void* pc = cnp.PyArray_DATA(c)
     # Work, not size, decides: a 1x1 gemm is ~100 ns, as much as a GIL round trip.
     cdef bint release = <double>m * <double>n * <double>(k if k > 0 else 1) >= NOGIL_MIN
     if release:
@@ -122,4 +135,4 @@ def matmul(cnp.ndarray a not None, cnp.ndarray b not None, cnp.ndarray out not N
             _matmul_any(t, pa, pb, pc, im, in_, ik, transpose_a, transpose_b, beta)
     else:
         _matmul_any(t, pa, pb, pc, im, in_, ik, transpose_a, transpose_b, beta)
-    return None
+    return c

@@ -6,7 +6,10 @@ call time (the two modules use each other's ops in gradients). Gradients are wri
 ops so that an outer tape records them (nested tapes give higher derivatives).
 
 Float forwards run under `_ieee` (np.errstate(all="ignore")): inf and nan are the IEEE answers
-TensorFlow gives, and numpy's RuntimeWarnings about them would only be noise.
+TensorFlow gives, and numpy's RuntimeWarnings about them would only be noise. The hot float ops
+(add, subtract, multiply, divide, sigmoid, 2-D matmul) take csrc/ kernels that allocate their
+output in C and raise no warnings, so only their numpy fallbacks pay for np.errstate (~0.5 us,
+more than a whole (1, 3) add in the kernel).
 """
 import numpy as np
 
@@ -28,6 +31,8 @@ __all__ = ["add", "subtract", "multiply", "divide", "truediv", "floordiv", "floo
 
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _ieee = np.errstate(all="ignore")  # decorator: IEEE results (inf, nan) without RuntimeWarnings
+# Outputs smaller than this (elements) cannot hit check_alloc's errors: the kernel allocates them.
+_SMALL_ALLOC = 1 << 24
 
 
 # -- broadcasting gradients -------------------------------------------------------------------
@@ -67,6 +72,17 @@ def _binary_out(x, y, op_name):
     return np.empty(broadcast_shape(x.shape, y.shape, op_name), dtype=x.dtype)
 
 
+def _binary(code, ufunc, x, y, op_name):
+    """x OP y: the kernel when both are float and one is the other repeated along leading axes
+    (same shape, bias row, scalar; K.binary returns None otherwise), else numpy's ufunc."""
+    out = K.binary(code, x, y)
+    if out is not None:
+        return out
+    out = _binary_out(x, y, op_name)
+    with np.errstate(all="ignore"):
+        return ufunc(x, y, out=out)
+
+
 def _unbroadcast(op, gx, gy):
     """The two gradients of a broadcasting binary op, each summed back to its input's shape;
     gx/gy are callables so that work is skipped for inputs that need no gradient."""
@@ -77,20 +93,12 @@ def _unbroadcast(op, gx, gy):
 
 # -- add, subtract, multiply, divide ----------------------------------------------------------
 @register_op("AddV2", dtypes=NUMERIC + (_dt.string,), scalar_error=InvalidArgumentError)
-@_ieee
 def add(x, y):
     """x + y with broadcasting; same-shape, bias-row and scalar cases run in csrc/."""
-    if x.dtype in _KERNEL_DTYPES:
-        if x.shape == y.shape or is_row_of(y.shape, x.shape):
-            out = np.empty(x.shape, dtype=x.dtype)
-            K.add(x, y, out)
-            return out
-        if is_row_of(x.shape, y.shape):
-            out = np.empty(y.shape, dtype=y.dtype)
-            K.add(y, x, out)
-            return out
-    out = _binary_out(x, y, "AddV2")
-    return np.add(x, y, out=out) if x.dtype != object else np.add(x, y)
+    if x.dtype == object:  # strings: concatenation
+        _binary_out(x, y, "AddV2")  # TF's broadcasting error
+        return np.add(x, y)
+    return _binary(0, np.add, x, y, "AddV2")
 
 
 @register_gradient("AddV2")
@@ -100,10 +108,9 @@ def _add_grad(op, dy):
 
 
 @register_op("Sub", dtypes=NUMERIC)
-@_ieee
 def subtract(x, y):
     """x - y with broadcasting."""
-    return np.subtract(x, y, out=_binary_out(x, y, "Sub"))
+    return _binary(1, np.subtract, x, y, "Sub")
 
 
 @register_gradient("Sub")
@@ -113,10 +120,9 @@ def _sub_grad(op, dy):
 
 
 @register_op("Mul", dtypes=NUMERIC + (_dt.bool,))
-@_ieee
 def multiply(x, y):
     """x * y with broadcasting."""
-    return np.multiply(x, y, out=_binary_out(x, y, "Mul"))
+    return _binary(2, np.multiply, x, y, "Mul")
 
 
 @register_gradient("Mul")
@@ -132,10 +138,9 @@ def _check_int_divisor(x, y, op_name):
 
 
 @register_op("RealDiv", dtypes=FLOATS)
-@_ieee
 def _real_div(x, y):
     """x / y in floating point (`divide` casts integers first): x / 0 gives inf or nan."""
-    return np.divide(x, y, out=_binary_out(x, y, "RealDiv"))
+    return _binary(3, np.divide, x, y, "RealDiv")
 
 
 @register_gradient("RealDiv")
@@ -466,7 +471,6 @@ logical_not = _elementwise("LogicalNot", np.logical_not, "NOT x elementwise (boo
 
 # -- matmul ------------------------------------------------------------------------------------
 @register_op("MatMul", dtypes=NUMERIC)
-@_ieee
 def _matmul(a, b, transpose_a=False, transpose_b=False):
     """op(a) @ op(b); 2-D float products are one BLAS gemm call with transpose flags."""
     if a.ndim < 2 or b.ndim < 2:
@@ -481,17 +485,19 @@ def _matmul(a, b, transpose_a=False, transpose_b=False):
         raise op_error("Matrix size-incompatible: In[0]: %s, In[1]: %s"
                        % (dims_text(a.shape), dims_text(b.shape)), "MatMul")
     if a.ndim == 2 and b.ndim == 2:
+        if a.dtype in _KERNEL_DTYPES and m * n < _SMALL_ALLOC:
+            return K.matmul(a, b, None, transpose_a, transpose_b)  # out allocated in C
         out = np.empty(check_alloc((m, n), a.dtype, "MatMul"), dtype=a.dtype)
         if a.dtype in _KERNEL_DTYPES:
-            K.matmul(a, b, out, transpose_a, transpose_b)
-        else:
-            np.matmul(a.T if transpose_a else a, b.T if transpose_b else b, out=out)
-        return out
+            return K.matmul(a, b, out, transpose_a, transpose_b)
+        with np.errstate(all="ignore"):
+            return np.matmul(a.T if transpose_a else a, b.T if transpose_b else b, out=out)
     batch = broadcast_shape(a.shape[:-2], b.shape[:-2], "BatchMatMulV2")
     at = np.swapaxes(a, -1, -2) if transpose_a else a
     bt = np.swapaxes(b, -1, -2) if transpose_b else b
     out = np.empty(check_alloc(batch + (m, n), a.dtype, "BatchMatMulV2"), dtype=a.dtype)
-    return np.matmul(at, bt, out=out)
+    with np.errstate(all="ignore"):
+        return np.matmul(at, bt, out=out)
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
@@ -528,9 +534,7 @@ def _matmul_grad(op, dy):
 @register_op("Sigmoid", dtypes=FLOATS)
 def sigmoid(x):
     """y = 1 / (1 + exp(-x)), one numerically stable pass in csrc/."""
-    out = np.empty(x.shape, dtype=x.dtype)
-    K.sigmoid(x, out)
-    return out
+    return K.sigmoid(x)
 
 
 @register_gradient("Sigmoid")
@@ -542,9 +546,7 @@ def _sigmoid_grad(op, dy):
 @register_op("SigmoidGrad", dtypes=FLOATS)
 def sigmoid_grad(y, dy):
     """dy * y * (1 - y) in one pass (the backward kernel of Sigmoid)."""
-    out = np.empty(y.shape, dtype=y.dtype)
-    K.sigmoid_backward(y, dy, out)
-    return out
+    return K.sigmoid_backward(y, dy)
 
 
 @register_gradient("SigmoidGrad")
