@@ -74,7 +74,8 @@ def register_op(name, forward=None, *, dtypes=None, same_dtype=True, scalar_erro
     opdef = OpDef(name, forward, tuple(dtypes) if dtypes is not None else None, same_dtype,
                   scalar_error)
 
-    allowed = frozenset(opdef.dtypes) if opdef.dtypes is not None else None
+    # ids, not DTypes: DType.__hash__ is Python code, too slow for every op call.
+    allowed = frozenset(map(id, opdef.dtypes)) if opdef.dtypes is not None else None
     state = tape_state
 
     def op(*inputs, name=None, **attrs):
@@ -85,13 +86,14 @@ def register_op(name, forward=None, *, dtypes=None, same_dtype=True, scalar_erro
             x, y = inputs
             if type(x) is not Tensor or type(y) is not Tensor or (
                     x._dtype is not y._dtype if same_dtype else allowed is not None
-                    and y._dtype not in allowed) or allowed is not None and x._dtype not in allowed:
+                    and id(y._dtype) not in allowed) or (
+                    allowed is not None and id(x._dtype) not in allowed):
                 x, y = _convert_and_check(inputs, opdef)
             tensors = (x, y)
             out = forward(x._value, y._value, **attrs)
         elif n == 1:
             x = inputs[0]
-            if type(x) is not Tensor or allowed is not None and x._dtype not in allowed:
+            if type(x) is not Tensor or allowed is not None and id(x._dtype) not in allowed:
                 (x,) = _convert_and_check(inputs, opdef)
             tensors = (x,)
             out = forward(x._value, **attrs)
