@@ -7,6 +7,7 @@ import pytest
 
 import microtf as tf
 from microtf.framework.errors import InvalidArgumentError
+from microtf.ops.nn_ops import bias_activation
 from microtf.testing import check_gradients
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -350,3 +351,93 @@ def test_variables_are_read_and_watched():
         loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[0], logits=tf.nn.relu(v))
     p = ref_softmax(np.array([[1.0, 0.0, 0.5]]))[0]
     np.testing.assert_allclose(tape.gradient(loss, v).numpy(), [[p[0] - 1, 0, p[2]]], rtol=1e-6)
+
+
+# -- bias_add and the fused bias + activation ----------------------------------------------------
+def ref_bias_activation(x, b, activation):
+    z = x + b
+    return {"linear": z, "relu": np.maximum(z, 0), "sigmoid": 1 / (1 + np.exp(-z))}[activation]
+
+
+BIAS_SHAPES = [((1, 1), (1,)), ((3, 5), (5,)), ((2, 3, 4), (4,)), ((7, 1), (1,)),
+               ((0, 3), (3,)), ((2, 0), (0,))]
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("shape, bshape", BIAS_SHAPES)
+@pytest.mark.parametrize("activation", ["linear", "relu", "sigmoid"])
+def test_bias_activation_forward_backward(activation, shape, bshape, dtype):
+    b = random_input(bshape, seed=3)
+    # relu: keep z = x + b off the kink, so that central differences see one side only
+    x = random_input(shape, away_from_zero=activation == "relu") - b
+    order = 2 if activation == "sigmoid" else 1
+    helper_test_op(lambda x, b: bias_activation(x, b, activation),
+                   lambda x, b: ref_bias_activation(x, b, activation), [x, b], dtype, order=order)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("shape, bshape", BIAS_SHAPES)
+def test_bias_add_forward_backward(shape, bshape, dtype):
+    helper_test_op(tf.nn.bias_add, lambda x, b: x + b,
+                   [random_input(shape), random_input(bshape, seed=3)], dtype, order=2)
+
+
+def test_bias_activation_gradients_in_one_pass_match_separate_ops():
+    x = tf.constant(random_input((6, 4)))
+    b = tf.Variable(random_input((4,), seed=3))
+    for activation, act in (("sigmoid", tf.sigmoid), ("relu", tf.nn.relu),
+                            ("linear", lambda z: z)):
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            fused = tf.reduce_sum(bias_activation(x, b, activation) ** 2)
+            plain = tf.reduce_sum(act(x + b) ** 2)
+        for g1, g2 in zip(tape.gradient(fused, [x, b]), tape.gradient(plain, [x, b])):
+            np.testing.assert_allclose(g1.numpy(), g2.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_bias_activation_extreme_values(dtype):
+    np_dt = dtype.as_numpy_dtype
+    tiny = np.finfo(np_dt).smallest_subnormal
+    big = np.finfo(np_dt).max
+    row = np.array([-np.inf, -big, -1e4, -tiny, tiny, 1e4, big, np.inf, np.nan], dtype=np_dt)
+    x = tf.constant(np.stack([row, -row]))
+    b = tf.zeros(row.shape, dtype)
+    xs = x.numpy().astype(np.float64)
+    np.testing.assert_array_equal(bias_activation(x, b, "linear").numpy(), x.numpy())
+    np.testing.assert_array_equal(bias_activation(x, b, "relu").numpy(),
+                                  np.maximum(xs, 0).astype(np_dt))
+    with np.errstate(over="ignore"):
+        expected = (1 / (1 + np.exp(-xs))).astype(np_dt)
+    np.testing.assert_array_equal(bias_activation(x, b, "sigmoid").numpy(), expected)
+    # subnormal sums survive (no flush to zero), and inf + -inf bias gives nan as numpy
+    sub = tf.nn.bias_add(tf.constant([[tiny, np.inf]], dtype), tf.constant([tiny, -np.inf], dtype))
+    assert sub.numpy()[0, 0] == 2 * tiny and np.isnan(sub.numpy()[0, 1])
+    with tf.GradientTape() as tape:
+        tape.watch([x, b])
+        y = bias_activation(x, b, "sigmoid")
+    gx, gb = tape.gradient(y, [x, b])
+    ys = expected.astype(np.float64)
+    np.testing.assert_allclose(gx.numpy(), (ys * (1 - ys)).astype(np_dt), rtol=1e-6)
+    np.testing.assert_allclose(gb.numpy(), gx.numpy().sum(axis=0), rtol=1e-6)
+
+
+def test_bias_add_bad_input():
+    x = tf.ones((2, 4))
+    with pytest.raises(InvalidArgumentError, match=r"Must provide as many biases as the last "
+                       r"dimension of the input tensor: \[3\] vs\. \[2,4\] \[Op:BiasAdd\]"):
+        tf.nn.bias_add(x, tf.ones((3,)))
+    with pytest.raises(InvalidArgumentError, match=r"Biases must be 1D: \[1,4\] \[Op:BiasAdd\]"):
+        tf.nn.bias_add(x, tf.ones((1, 4)))
+    with pytest.raises(InvalidArgumentError, match=r"Input tensor must be at least 2D: \[4\]"):
+        tf.nn.bias_add(tf.ones((4,)), tf.ones((4,)))
+    with pytest.raises(InvalidArgumentError, match=r"\[Op:BiasActivation\]"):
+        bias_activation(x, tf.ones((3,)), "relu")
+    with pytest.raises(InvalidArgumentError, match="float tensor but is a double tensor"):
+        bias_activation(x, tf.ones((4,), tf.float64), "sigmoid")
+    with pytest.raises(InvalidArgumentError, match="int32"):
+        tf.nn.bias_add(tf.ones((2, 4), tf.int32), tf.ones((4,), tf.int32))
+    with pytest.raises(ValueError, match=r"one of linear, relu, sigmoid, got 'tanh'"):
+        bias_activation(x, tf.ones((4,)), "tanh")
+    with pytest.raises(NotImplementedError, match="NCHW"):
+        tf.nn.bias_add(x, tf.ones((4,)), data_format="NCHW")

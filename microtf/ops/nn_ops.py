@@ -2,9 +2,10 @@
 
 Imports the kernels, the registry, the framework, math_ops, array_ops and microtf.ops._common.
 relu, its gradient and the softmax cross-entropies run Cython kernels (csrc/nn.pyx) for float32
-and float64; other forwards are numerically stable numpy (max-shifted exponentials,
-log1p(exp(-|x|))); gradients are written with
-microtf ops so that nested tapes give second derivatives. The softmax cross-entropies return the
+and float64, bias_add and the fused bias + activation for Dense (bias_activation) run
+csrc/elementwise.pyx; other forwards are numerically stable numpy (max-shifted exponentials,
+log1p(exp(-|x|))); gradients are written with microtf ops so that nested tapes give second
+derivatives. The softmax cross-entropies return the
 loss and, as a second output kept for the gradient, backprop = softmax - labels from the same pass.
 """
 import numpy as np
@@ -19,7 +20,7 @@ from . import array_ops as _array
 from . import math_ops as _math
 from ._common import FLOATS, NUMERIC, dims_text, op_error
 
-__all__ = ["relu", "leaky_relu", "softplus", "softmax", "log_softmax",
+__all__ = ["bias_add", "relu", "leaky_relu", "softplus", "softmax", "log_softmax",
            "sigmoid_cross_entropy_with_logits", "softmax_cross_entropy_with_logits",
            "sparse_softmax_cross_entropy_with_logits"]
 
@@ -98,6 +99,93 @@ def relu_grad(gradients, features):
 def _relu_grad_grad(op, g):
     """ReluGrad is linear in `gradients` (d = relu_grad(g, x)); piecewise constant in x (0)."""
     return relu_grad(g, op.inputs[1]), None
+
+
+# -- bias add fused with an activation ------------------------------------------------------------
+_BIAS_ACTIVATIONS = ("linear", "relu", "sigmoid")
+
+
+def _check_bias(value, bias, op_name):
+    """TensorFlow's BiasAdd rules: value at least 2-D, bias 1-D of value's last dimension."""
+    if value.ndim < 2:
+        raise op_error("Input tensor must be at least 2D: %s" % dims_text(value.shape), op_name)
+    if bias.ndim != 1:
+        raise op_error("Biases must be 1D: %s" % dims_text(bias.shape), op_name)
+    if bias.shape[0] != value.shape[-1]:
+        raise op_error("Must provide as many biases as the last dimension of the input tensor: "
+                       "%s vs. %s" % (dims_text(bias.shape), dims_text(value.shape)), op_name)
+
+
+@register_op("BiasActivation", dtypes=FLOATS)
+def _bias_activation(value, bias, activation):
+    """act(value + bias) in one pass (csrc/): the bias row repeats along the leading axes."""
+    _check_bias(value, bias, "BiasActivation")
+    return K.bias_activation(value, bias, activation)
+
+
+def bias_activation(value, bias, activation="linear", name=None):
+    """Fused act(value + bias) for Dense layers, act one of "linear", "relu", "sigmoid": one
+    pass forward, and one backward pass giving both the input and the bias gradients.
+
+    Not a TensorFlow name (TensorFlow fuses these in its graph compiler); tf.nn.bias_add is the
+    "linear" case. Results equal activation(tf.nn.bias_add(value, bias))."""
+    if activation not in _BIAS_ACTIVATIONS:
+        raise ValueError("bias_activation: activation must be one of %s, got %r"
+                         % (", ".join(_BIAS_ACTIVATIONS), activation))
+    return _bias_activation(value, bias, activation=activation)
+
+
+@register_op("BiasAdd", dtypes=FLOATS)
+def _bias_add(value, bias):
+    """value + bias in one pass (csrc/); TensorFlow's shape rules and op name in errors."""
+    _check_bias(value, bias, "BiasAdd")
+    return K.bias_activation(value, bias, "linear")
+
+
+def bias_add(value, bias, data_format=None, name=None):
+    """tf.nn.bias_add: value + bias, bias a 1-D row of value's last dimension (channels last)."""
+    if data_format not in (None, "NHWC", "N...C"):
+        raise NotImplementedError("bias_add: only channels-last data (data_format None or "
+                                  "'NHWC') is supported, got data_format=%r" % (data_format,))
+    return _bias_add(value, bias)
+
+
+@register_gradient("BiasAdd")
+def _bias_add_grad(op, dy):
+    """dvalue = dy, dbias = dy summed over the leading axes."""
+    return dy, (_math.sum_to_shape(dy, op.inputs[1].shape._dims) if op.needs_grad[1] else None)
+
+
+@register_gradient("BiasActivation")
+def _bias_activation_grad(op, dy):
+    """dz = dy * act'(z) from the saved output y (linear: 1; relu: y > 0; sigmoid: y (1 - y));
+    dvalue = dz, dbias = dz summed over the leading axes: one pass (BiasActivationGrad)."""
+    activation = op.attrs["activation"]
+    if activation == "linear":  # dz is dy itself: no copy, only the row sums
+        return _bias_add_grad(op, dy)
+    return _bias_activation_grad_op(op.outputs[0], dy, activation=activation)
+
+
+@register_op("BiasActivationGrad", dtypes=FLOATS)
+def _bias_activation_grad_op(y, dy, activation):
+    """(dz, dbias): dz = dy * act'(y) and its sums over the leading axes, in one pass."""
+    return K.bias_activation_backward(y, dy, activation, np.empty(y.shape[-1:], y.dtype))
+
+
+@register_gradient("BiasActivationGrad")
+def _bias_activation_grad_grad(op, gdz, gdb):
+    """With g = gdz + gdb (the row sum's gradient broadcasts back): d(dy) = act'(y) * g, and
+    d(y) = g * dy * (1 - 2y) for sigmoid (0 for linear and relu, piecewise linear in y)."""
+    y, dy = op.inputs
+    activation = op.attrs["activation"]
+    g = _math.add(gdz, gdb)
+    gy = gdy = None
+    if op.needs_grad[1]:
+        gdy = g if activation == "linear" else _bias_activation_grad_op(
+            y, g, activation=activation)[0]
+    if op.needs_grad[0] and activation == "sigmoid":
+        gy = _math.multiply(_math.multiply(g, dy), _math.subtract(1, _math.multiply(2, y)))
+    return gy, gdy
 
 
 # -- leaky relu ----------------------------------------------------------------------------------
