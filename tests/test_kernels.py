@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from microtf import _kernels as K
+from microtf._kernels import elementwise as E
 
 FLOATS = [np.float32, np.float64]
 # Forward tolerances per dtype: float32 results are compared with a float64 computation.
@@ -21,6 +22,14 @@ def assert_close(got, want, dtype, scale=1.0):
     np.testing.assert_allclose(got, want, rtol=RTOL[dtype], atol=ATOL[dtype] * scale)
 
 
+@pytest.fixture(params=[0, 1, 2], ids=["sse2", "avx2", "avx512"])
+def level(request):
+    """Run a test on each SIMD path of csrc/elementwise.pyx (capped at what this CPU has)."""
+    previous = E._simd_level(request.param)
+    yield E._simd_level()
+    E._simd_level(previous)
+
+
 # ------------------------------------------------------------------------------ build sanity
 
 def test_kernels_keep_subnormals():
@@ -30,7 +39,8 @@ def test_kernels_keep_subnormals():
 
 
 def test_kernels_export_api():
-    for name in ["matmul", "add", "sum_rows", "sigmoid", "sigmoid_backward"]:
+    for name in ["matmul", "add", "subtract", "multiply", "divide", "binary", "sum_rows",
+                 "sigmoid", "sigmoid_backward", "bias_activation", "bias_activation_backward"]:
         assert callable(getattr(K, name))
 
 
@@ -308,7 +318,7 @@ def _sigmoid64(x):
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_sigmoid_matches_formula(dtype):
+def test_sigmoid_matches_formula(dtype, level):
     x = np.concatenate([rand(2000, dtype, 4) * 8, np.linspace(-40, 40, 2001, dtype=dtype)])
     out = np.empty_like(x)
     assert K.sigmoid(x, out) is out
@@ -317,7 +327,7 @@ def test_sigmoid_matches_formula(dtype):
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_sigmoid_extreme_values_exact_and_silent(dtype):
+def test_sigmoid_extreme_values_exact_and_silent(dtype, level):
     tiny = np.finfo(dtype).smallest_subnormal
     x = np.array([0.0, -0.0, 1.0, -1.0, 100.0, -100.0, 1e30, -1e30, np.inf, -np.inf, tiny, -tiny,
                   np.finfo(dtype).max, -np.finfo(dtype).max], dtype)
@@ -337,7 +347,7 @@ def test_sigmoid_extreme_values_exact_and_silent(dtype):
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_sigmoid_nan_propagates(dtype):
+def test_sigmoid_nan_propagates(dtype, level):
     x = np.array([np.nan, -np.nan, 1.0], dtype)
     out = np.empty_like(x)
     K.sigmoid(x, out)
@@ -345,7 +355,7 @@ def test_sigmoid_nan_propagates(dtype):
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_sigmoid_in_place_and_shapes(dtype):
+def test_sigmoid_in_place_and_shapes(dtype, level):
     for shape in [(), (1, 1), (3, 5), (0,), (5000,)]:
         x = rand(shape, dtype, 6)
         want = _sigmoid64(x)
@@ -354,7 +364,7 @@ def test_sigmoid_in_place_and_shapes(dtype):
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_sigmoid_backward_matches_formula(dtype):
+def test_sigmoid_backward_matches_formula(dtype, level):
     y = np.random.default_rng(7).random((17, 9)).astype(dtype)
     dy = rand((17, 9), dtype, 8)
     out = np.empty_like(y)
@@ -392,3 +402,166 @@ def test_sigmoid_validation_errors():
     buf = np.ones(5)
     with pytest.raises(ValueError, match="overlap"):
         K.sigmoid(buf[:4], buf[1:])
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_sigmoid_within_3_ulp_on_every_path(dtype, level):
+    rng = np.random.default_rng(11)
+    x = np.concatenate([rng.uniform(-120, 120, 20000), rng.uniform(-20, 20, 20000),
+                        rng.standard_normal(2000) * 1e-3, np.arange(-110.5, 111)]).astype(dtype)
+    got = K.sigmoid(x)  # out=None: allocated by the kernel, shaped like x
+    assert got.shape == x.shape and got.dtype == dtype
+    with np.errstate(over="ignore"):
+        want = 1 / (1 + np.exp(-x.astype(np.longdouble)))
+    ulp = np.spacing(want.astype(dtype)).astype(np.longdouble)
+    keep = want.astype(dtype) != 0
+    err = np.abs(got[keep] - want[keep]) / ulp[keep]
+    assert err.max() <= 3, (level, float(err.max()))
+
+
+@pytest.mark.parametrize("n", [1, 7, 15, 16, 17, 31, 33, 100])
+def test_sigmoid_tails_of_every_length_agree_with_baseline(n, level):
+    x = rand(n, np.float32, n) * 10
+    got = K.sigmoid(x)
+    E._simd_level(0)
+    want = K.sigmoid(x)
+    np.testing.assert_allclose(got, want, rtol=3 * np.finfo(np.float32).eps, atol=0)
+
+
+def test_simd_level_reports_and_caps():
+    previous = E._simd_level(99)
+    try:
+        assert E._simd_level() in (0, 1, 2)
+        assert E._simd_level(0) in (0, 1, 2) and E._simd_level() == 0
+    finally:
+        E._simd_level(previous)
+
+
+# ------------------------------------------------------------- subtract, multiply, divide, binary
+
+_UFUNCS = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply, "divide": np.divide}
+_CODES = {"add": 0, "subtract": 1, "multiply": 2, "divide": 3}
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("op", list(_UFUNCS))
+@pytest.mark.parametrize("xshape,yshape", [
+    ((1, 3), (1, 3)), ((3, 5), (5,)), ((5,), (3, 5)), ((4, 1), ()), ((), (4, 1)), ((), ()),
+    ((1, 1), ()), ((), (1, 1)), ((3,), (1, 3)), ((1, 3), (3,)), ((2, 3, 4), (1, 3, 4)),
+    ((0, 3), (3,)), ((3,), (0, 3)), ((5000, 3), (3,)),
+])
+def test_binary_flat_patterns_match_numpy_bitwise(op, xshape, yshape, dtype):
+    x, y = np.asarray(rand(xshape, dtype, 1)), np.asarray(rand(yshape, dtype, 2) + 3)  # 0-d arrays
+    got = K.binary(_CODES[op], x, y)
+    want = _UFUNCS[op](x, y)
+    assert got.shape == want.shape and got.dtype == dtype
+    assert np.array_equal(got, want)  # one IEEE operation each: the same bits as numpy
+
+
+@pytest.mark.parametrize("x,y", [
+    (np.ones((3, 1)), np.ones((1, 4))),             # broadcast both ways: not a flat pattern
+    (np.ones((2, 3)), np.ones((2, 1))),             # column, not a row
+    (np.ones((1, 1)), np.ones(3)),                  # result (1, 3) is neither input's shape
+    (np.ones(3, np.int32), np.ones(3, np.int32)),   # not float
+    (np.ones(3), np.ones(3, np.float32)),           # mixed
+    (np.ones(6)[::2], np.ones(3)),                  # not contiguous
+    (np.ones(3).astype(">f8"), np.ones(3).astype(">f8")),
+    ([1.0], np.ones(1)),                            # not an ndarray
+])
+def test_binary_declines_what_numpy_must_do(x, y):
+    assert K.binary(0, x, y) is None
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_binary_ieee_results_without_warnings(dtype):
+    x = np.array([1.0, -1.0, 0.0, np.inf, np.nan, np.finfo(dtype).max], dtype)
+    y = np.array([0.0, 0.0, 0.0, np.inf, 1.0, np.finfo(dtype).max], dtype)
+    tiny = np.finfo(dtype).smallest_subnormal
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):
+            d = K.binary(3, x, y)
+            s = K.binary(1, x, y)
+            m = K.binary(2, x, y)
+            sub = K.binary(2, np.array([tiny], dtype), np.array(1.0, dtype))
+    with np.errstate(all="ignore"):
+        assert np.array_equal(d, x / y, equal_nan=True)
+        assert np.array_equal(s, x - y, equal_nan=True)
+        assert np.array_equal(m, x * y, equal_nan=True)
+    assert sub[0] == tiny
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("op", ["subtract", "multiply", "divide"])
+def test_binary_kernels_with_out_and_swap(op, dtype):
+    a, b = rand((4, 3), dtype, 1), rand((3,), dtype, 2) + 3
+    out = np.empty_like(a)
+    assert getattr(K, op)(a, b, out) is out
+    assert np.array_equal(out, _UFUNCS[op](a, b))
+    if op != "multiply":
+        got = getattr(K, op)(a, b, swap=True)
+        assert np.array_equal(got, _UFUNCS[op](b, a))
+    with pytest.raises(ValueError, match="divide"):
+        getattr(K, op)(a, np.ones(5, dtype))
+
+
+# ------------------------------------------------------------------------------ bias_activation
+
+def _act64(z, activation):
+    with np.errstate(over="ignore"):
+        return {"linear": z, "relu": np.maximum(z, 0), "sigmoid": 1 / (1 + np.exp(-z))}[activation]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("activation", ["linear", "relu", "sigmoid"])
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (2, 3, 4), (7, 1), (1, 9000), (3000, 7)])
+def test_bias_activation_matches_numpy(shape, activation, dtype, level):
+    x, b = rand(shape, dtype, 1) * 4, rand(shape[-1:], dtype, 2)
+    z = x + b  # one rounding in dtype, as the kernel's
+    y = K.bias_activation(x, b, activation)
+    assert y.shape == shape and y.dtype == dtype
+    np.testing.assert_allclose(y, _act64(z.astype(np.float64), activation),
+                               rtol=4 * np.finfo(dtype).eps, atol=0)
+    dy = rand(shape, dtype, 3)
+    db = np.empty(shape[-1:], dtype)
+    dz, db2 = K.bias_activation_backward(y, dy, activation, db)
+    assert db2 is db
+    y64 = y.astype(np.float64)
+    slope = {"linear": 1.0, "relu": (y64 > 0) * 1.0, "sigmoid": y64 * (1 - y64)}[activation]
+    want = dy * slope
+    assert_close(dz, want, dtype)
+    rows = int(np.prod(shape[:-1]))
+    assert_close(db, dz.reshape(-1, shape[-1]).astype(np.float64).sum(axis=0), dtype,
+                 scale=rows)
+
+
+@pytest.mark.parametrize("activation", ["linear", "relu", "sigmoid"])
+def test_bias_activation_nan_inf_and_in_place(activation):
+    x = np.array([[np.nan, np.inf, -np.inf, -0.0, 5e-324]])
+    b = np.zeros(5)
+    K.bias_activation(x, b, activation, x)  # in place
+    assert np.isnan(x[0, 0])
+    assert x[0, 1] == {"linear": np.inf, "relu": np.inf, "sigmoid": 1.0}[activation]
+    assert x[0, 2] == {"linear": -np.inf, "relu": 0.0, "sigmoid": 0.0}[activation]
+    assert x[0, 4] == {"linear": 5e-324, "relu": 5e-324, "sigmoid": 0.5}[activation]
+
+
+def test_bias_activation_empty_and_errors():
+    y = K.bias_activation(np.empty((0, 3)), np.ones(3), "relu")
+    assert y.shape == (0, 3)
+    db = np.full(3, np.nan)
+    dz, _ = K.bias_activation_backward(y, np.empty((0, 3)), "relu", db)
+    assert dz.shape == (0, 3) and np.array_equal(db, np.zeros(3))
+    with pytest.raises(ValueError, match="activation must be one of"):
+        K.bias_activation(np.ones((2, 3)), np.ones(3), "tanh")
+    with pytest.raises(ValueError, match="must divide"):
+        K.bias_activation(np.ones((2, 3)), np.ones(4), "relu")
+    with pytest.raises(TypeError):
+        K.bias_activation(np.ones((2, 3)), np.ones(3, np.float32), "relu")
+    with pytest.raises(ValueError, match="must divide"):
+        K.bias_activation_backward(np.ones((2, 3)), np.ones((2, 3)), "relu", np.empty(4))
+    with pytest.raises(ValueError, match="one size"):
+        K.bias_activation_backward(np.ones((2, 3)), np.ones((3, 3)), "relu", np.empty(3))
+    dy = np.ones((2, 3))
+    with pytest.raises(ValueError, match="must not share memory"):
+        K.bias_activation_backward(np.ones((2, 3)), dy, "relu", dy[0])
