@@ -114,3 +114,18 @@ def test_memory_tape_intermediates_freed_without_gc(persistent):
         assert ref() is None
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("call", ["train_on_batch", "fit", "evaluate", "predict"])
+def test_memory_keras_loops_create_no_reference_cycles(call):
+    model = tf.keras.Sequential([tf.keras.layers.Dense(4, activation="relu"),
+                                 tf.keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    x, y = np.ones((8, 3), np.float32), np.ones((8, 1), np.float32)
+    run = {"train_on_batch": lambda: model.train_on_batch(x, y),
+           "fit": lambda: model.fit(x, y, batch_size=4, epochs=2, verbose=0),
+           "evaluate": lambda: model.evaluate(x, y, verbose=0),
+           "predict": lambda: model.predict(x, verbose=0)}[call]
+    model.fit(x, y, verbose=0)  # builds weights, optimizer slots and metrics first
+    run()
+    np.testing.assert_no_gc_cycles(run)
