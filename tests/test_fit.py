@@ -313,3 +313,66 @@ def test_bad_validation_data():
         model.fit(x, y, validation_data=(x[:4], y[:3]), verbose=0)
     with pytest.raises(ValueError, match="at least one sample"):
         model.fit(x, y, validation_split=0.01, verbose=0)  # nothing left to validate on
+
+
+# -- fit/evaluate see through a softmax output to its logits, as Keras's traced steps do ---------
+def _saturated_model(activation="softmax"):
+    """One Dense whose softmax puts class 0 at probability ~e^-40 for every sample."""
+    model = tf.keras.Sequential([tf.keras.Input((2,)), L.Dense(3, activation=activation)])
+    model.set_weights([np.zeros((2, 3), np.float32), np.array([-20, 20, 0], np.float32)])
+    return model
+
+
+def _logits_loss(labels):
+    z = np.array([-20.0, 20.0, 0.0])
+    log_p = z - (z.max() + np.log(np.exp(z - z.max()).sum()))
+    return float(-log_p[labels].mean())
+
+
+@pytest.mark.parametrize("loss", ["sparse_categorical_crossentropy", "categorical_crossentropy"])
+@pytest.mark.parametrize("activation", ["softmax", tf.nn.softmax])
+def test_evaluate_uses_softmax_logits_unless_run_eagerly(loss, activation):
+    x, labels = np.ones((4, 2), np.float32), np.array([0, 0, 1, 2])
+    y = labels if loss.startswith("sparse") else np.eye(3, dtype=np.float32)[labels]
+    model = _saturated_model(activation)
+    model.compile(loss=loss)
+    # Keras 3 (TF backend) traces evaluate: the loss is -log_softmax(z)[y], about 40 for class 0.
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(_logits_loss(labels), rel=1e-5)
+    model.compile(loss=loss, run_eagerly=True)
+    # eager: probabilities clipped to [eps, 1 - eps], so classes 0 and 2 cost about -log(eps)
+    z = np.array([-20.0, 20.0, 0.0])
+    q = np.clip(np.exp(z - z.max()) / np.exp(z - z.max()).sum(), 1e-7, 1 - 1e-7)
+    clipped = float(np.mean(-np.log(q[labels] / q.sum())))
+    assert clipped < 13  # not the from-logits value (about 25)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(clipped, rel=1e-3)
+    # a loss called by hand is eager too
+    probs = model(x)
+    assert np.mean(tf.keras.losses.get(loss)(y, probs)) == pytest.approx(clipped, rel=1e-3)
+
+
+def test_fit_gradient_from_softmax_logits_is_not_clipped_away():
+    x, y = np.ones((4, 2), np.float32), np.zeros(4, np.int64)
+    model = _saturated_model()
+    model.compile(optimizer=tf.keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    before = model.get_weights()[1].copy()
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0, shuffle=False)
+    # From logits, d loss / d bias = softmax(z) - onehot = (-1, 1, ~0): the bias moves by lr.
+    # Through clipped probabilities the gradient would be 0 (Keras eager's saturated case).
+    np.testing.assert_allclose(model.get_weights()[1] - before, [0.1, -0.1, 0.0], atol=1e-6)
+
+
+def test_from_logits_true_on_softmax_output_warns_and_uses_logits():
+    x, labels = np.ones((4, 2), np.float32), np.array([0, 0, 1, 2])
+    model = _saturated_model()
+    model.compile(loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    with pytest.warns(UserWarning, match="produced by a Softmax activation"):
+        value = model.evaluate(x, labels, verbose=0)
+    assert value == pytest.approx(_logits_loss(labels), rel=1e-5)
+
+
+def test_softmax_logits_are_not_kept_after_a_step():
+    from microtf.keras import activations
+    model = _saturated_model()
+    model.compile(loss="sparse_categorical_crossentropy")
+    model.fit(np.ones((4, 2), np.float32), np.zeros(4), verbose=0)
+    assert activations._compiled.softmax_logits is None

@@ -3,9 +3,46 @@
 The ops are looked up when an activation runs, not at import, so that this module works while
 ops such as relu or softmax are still being added to microtf.ops.nn_ops.
 """
+import contextlib
+import threading
+
 from ..ops import math_ops, nn_ops
 
 __all__ = ["relu", "sigmoid", "tanh", "softmax", "linear", "get", "serialize"]
+
+
+class _CompiledStep(threading.local):
+    """Per thread: inside fit's and evaluate's steps (Keras runs them as a traced tf.function),
+    the (probabilities, logits) pairs of the last-axis softmax activations computed so far."""
+
+    def __init__(self):
+        self.softmax_logits = None  # None outside a compiled step
+
+
+_compiled = _CompiledStep()
+
+
+@contextlib.contextmanager
+def compiled_step():
+    """Marks a train/test step of fit/evaluate: Keras 3 (TensorFlow backend) traces those, and
+    in a graph its cross-entropies see that `output` was made by a Softmax op and use the op's
+    input as logits (keras/src/backend/tensorflow/nn.py, _get_logits). The fused, stable
+    from-logits loss is then both what Keras computes and the fastest path."""
+    outer = _compiled.softmax_logits
+    _compiled.softmax_logits = []
+    try:
+        yield
+    finally:
+        _compiled.softmax_logits = outer
+
+
+def softmax_logits(output):
+    """The logits a softmax activation turned into `output` in the current compiled step, or
+    None (eager code, or `output` made by another op)."""
+    for probs, logits in _compiled.softmax_logits or ():
+        if probs is output:
+            return logits
+    return None
 
 
 def relu(x):
@@ -25,7 +62,17 @@ def tanh(x):
 
 def softmax(x, axis=-1):
     """exp(x) / sum(exp(x)) along `axis`."""
-    return nn_ops.softmax(x, axis=axis)
+    out = nn_ops.softmax(x, axis=axis)
+    # TF's Softmax op works on the last axis (other axes add transposes around it).
+    if _compiled.softmax_logits is not None and axis in (-1, out.ndim - 1):
+        _compiled.softmax_logits.append((out, x))
+    return out
+
+
+def apply(fn, x):
+    """fn(x) for a layer's activation; tf.nn.softmax runs as the Keras softmax, so that a
+    compiled step knows its logits either way (in TF both are one Softmax op)."""
+    return softmax(x) if fn is nn_ops.softmax else fn(x)
 
 
 def linear(x):

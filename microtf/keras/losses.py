@@ -11,6 +11,7 @@ import warnings
 from ..eager.registry import convert_to_tensor
 from ..framework import dtypes
 from ..ops import array_ops, math_ops, nn_ops, reduction_ops
+from . import activations
 from .backend import epsilon
 from .naming import to_snake_case, unique_name
 
@@ -57,12 +58,27 @@ def _check_same_shape(target, output, rank_too=True):
 
 
 # -- per-sample cross-entropies (Keras's backend level) --------------------------------------------
+def _get_logits(output, from_logits, fn_name):
+    """Keras 3's _get_logits (TensorFlow backend): in fit/evaluate's traced steps, an `output`
+    made by a softmax activation is replaced by that softmax's input, used as logits. Eager
+    calls (a GradientTape loop, a loss called by hand) keep the probabilities."""
+    logits = activations.softmax_logits(output)
+    if logits is None:
+        return output, from_logits
+    if from_logits:
+        warnings.warn('"`%s` received `from_logits=True`, but the `output` argument was produced '
+                      "by a Softmax activation and thus does not represent logits. Was this "
+                      'intended?"' % fn_name, UserWarning, stacklevel=4)
+    return logits, True
+
+
 def _categorical(target, output, from_logits, axis):
     """-sum(target * log(p), axis) with p = softmax(logits) (fused, stable) or, from
     probabilities, p = clip(output / sum(output), eps, 1 - eps)."""
     if target.ndim < 1:
         raise ValueError("Arguments `target` and `output` must be at least rank 1. Received: "
                          "target.shape=%s, output.shape=%s" % (target.shape, output.shape))
+    output, from_logits = _get_logits(output, from_logits, "categorical_crossentropy")
     _check_same_shape(target, output)
     if from_logits:
         return nn_ops.softmax_cross_entropy_with_logits(labels=target, logits=output, axis=axis)
@@ -77,6 +93,7 @@ def _sparse_categorical(target, output, from_logits, axis):
     which (as in Keras) also renormalizes rows that do not sum to one."""
     if axis not in (-1, output.ndim - 1):
         raise ValueError("Only axis=-1 is currently supported. Received: axis=%s" % (axis,))
+    output, from_logits = _get_logits(output, from_logits, "sparse_categorical_crossentropy")
     target = array_ops.cast(target, dtypes.int64)
     # Array shapes (tuples) in the checks: a TensorShape per check cost more than the checks.
     t_shape, o_shape = target._value.shape, output._value.shape

@@ -6,6 +6,7 @@ to float32 arrays once, slices batches as numpy views (no copies) and wraps them
 everything (loss function, metrics, trainable variables) once per call, and computes per-batch
 logs only when a callback needs them.
 """
+import contextlib
 import math
 
 import numpy as np
@@ -13,7 +14,7 @@ import numpy as np
 from ..eager.tape import GradientTape
 from ..framework.tensor import Tensor, wrap
 from ..framework.variable import Variable as _TFVariable
-from . import callbacks as callbacks_module
+from . import activations, callbacks as callbacks_module
 
 __all__ = ["Trainer"]
 
@@ -83,6 +84,7 @@ class Trainer:
     """The training API mixed into keras.Model."""
 
     compiled = False
+    _run_eagerly = False
     stop_training = False
     optimizer = None
 
@@ -93,6 +95,7 @@ class Trainer:
         from . import losses, metrics as metrics_module, optimizers
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
+        self._run_eagerly = bool(run_eagerly)
         self._loss_fn = None if loss is None else losses.get(loss)
         if self._loss_fn is not None and not isinstance(self._loss_fn, losses.Loss):
             # A function gives per-sample losses: Keras wraps it to take the batch mean.
@@ -167,9 +170,14 @@ class Trainer:
             if m is not None:  # None: 'accuracy' not resolved yet (no data seen)
                 m.reset_state()
 
+    def _step_scope(self):
+        """Keras traces fit's and evaluate's steps unless run_eagerly: the losses then see
+        through a softmax activation to its logits (activations.compiled_step)."""
+        return contextlib.nullcontext() if self._run_eagerly else activations.compiled_step()
+
     def _train_step(self, xb, yb, variables):
         """One step: loss of a training-mode forward pass, gradients, an optimizer update."""
-        with GradientTape() as tape:
+        with GradientTape() as tape, self._step_scope():
             y_pred = self(xb, training=True)
             loss = self._loss_fn(yb, y_pred)
         grads = tape.gradient(loss, variables)
@@ -179,8 +187,9 @@ class Trainer:
         return float(loss._value)
 
     def _test_step(self, xb, yb):
-        y_pred = self(xb, training=False)
-        loss = self._loss_fn(yb, y_pred)
+        with self._step_scope():
+            y_pred = self(xb, training=False)
+            loss = self._loss_fn(yb, y_pred)
         for _, m in self._metrics:
             m.update_state(yb, y_pred)
         return float(loss._value)

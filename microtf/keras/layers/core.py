@@ -75,7 +75,7 @@ class Dense(Layer):
         y = _ops.matmul(x, self.kernel)
         if self.bias is not None:
             y = _ops.add(y, self.bias)
-        return self.activation(y)
+        return activations.apply(self.activation, y)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)[:-1] + (self.units,)
@@ -97,7 +97,7 @@ class Activation(Layer):
         self.activation = activations.get(activation)
 
     def call(self, inputs):
-        return self.activation(inputs)
+        return activations.apply(self.activation, inputs)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
