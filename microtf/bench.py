@@ -216,6 +216,9 @@ def _kernel_cases(quick):
                     lambda y, dy: dy * y * (1 - y), (expit(x), dy), goal=1 / 1.5)]
     for dt in (np.float32, np.float64):
         x, b = _rand((256, 1024), dt), _rand((1024,), dt, 1)
+        if hasattr(tf.nn, "bias_add"):  # the one-pass kernel, where this microtf has it
+            cases.append(op_case("5", "tf.nn.bias_add (256,1024)+(1024,) " + np.dtype(dt).name,
+                                 tf.nn.bias_add, np.add, (x, b), goal=1.0))
         cases += [op_case("5", "bias-row add (256,1024)+(1024,) " + np.dtype(dt).name, tf.add,
                           np.add, (x, b), goal=1.0),
                   op_case("5", "bias-row add backward (256,1024)->(1024,) " + np.dtype(dt).name,
@@ -519,8 +522,8 @@ def run(targets=("1", "2", "3", "4", "5", "6", "7", "8"), quick=False, threads=N
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m microtf bench", description=__doc__.split(
-        "\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m microtf bench",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="fewer repeats and smaller sizes (under a minute)")
     parser.add_argument("--out", default=".", help="directory for bench.md/.json/.png")
@@ -530,13 +533,15 @@ def main(argv=None):
     parser.add_argument("--targets", default="1,2,3,4,5,6,7,8",
                         help="comma-separated issue 5 targets to run (default: all)")
     parser.add_argument("--budget", type=float, default=None, help=argparse.SUPPRESS)
+    # Called with argv by `python -m microtf bench`; without, as `python -m microtf.bench`.
+    prog = "python -m microtf.bench" if argv is None else "python -m microtf bench"
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     targets = tuple(t.strip() for t in args.targets.split(",") if t.strip())
     unknown = [t for t in targets if t not in "12345678" or len(t) != 1]
     if unknown:
         parser.error("unknown target(s) %s: choose from 1-8" % ", ".join(unknown))
-    command = " ".join(["python -m microtf bench"] + argv)
+    command = " ".join([prog] + argv)
     rows, threads = run(targets, args.quick, args.threads, args.budget)
     about = machine(threads)
     text = markdown(rows, command, about)
