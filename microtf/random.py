@@ -24,7 +24,7 @@ from . import _kernels
 from .eager.registry import convert_to_tensor
 from .framework import dtypes as _dt
 from .framework.tensor import wrap
-from .ops._common import FLOATS, as_shape_tuple, op_error
+from .ops._common import FLOATS, as_shape_tuple, check_alloc, op_error
 
 __all__ = ["set_seed", "normal", "uniform", "truncated_normal", "shuffle", "categorical",
            "stateless_uniform", "stateless_normal", "stateless_truncated_normal"]
@@ -209,12 +209,14 @@ def _initializer_seed():
     return _state.initializer_seeds.randint(1, int(1e9))
 
 
-def _shape(shape, op_name):
+def _shape(shape, dtype, op_name):
+    """The output shape, checked before anything is drawn or allocated (a huge one would reach
+    numpy's bare 'array is too big' ValueError, or overflow the counter arithmetic)."""
     dims = as_shape_tuple(shape)
     if any(d < 0 for d in dims):
         raise op_error("Shape %s has a negative dimension; random shapes need sizes >= 0"
                        % (list(dims),), op_name)
-    return dims
+    return check_alloc(dims, dtype._np, op_name)
 
 
 def _float_dtype(dtype, op_name):
@@ -270,7 +272,7 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, name=None)
     """tf.random.normal: samples of N(mean, stddev**2), TensorFlow's exact values when seeded."""
     dtype = _float_dtype(dtype, "RandomStandardNormal")
     seeds = _get_seed(seed)
-    dims = _shape(shape, "RandomStandardNormal")
+    dims = _shape(shape, dtype, "RandomStandardNormal")
     n = int(np.prod(dims))
     gen = _stream("RandomStandardNormal", dtype, seeds, n * _RESERVED_PER_OUTPUT,
                   seed is not None)
@@ -281,7 +283,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dt.float32, seed=None, 
     """tf.random.truncated_normal: normal samples redrawn until within 2 stddev of the mean."""
     dtype = _float_dtype(dtype, "TruncatedNormal")
     seeds = _get_seed(seed)
-    dims = _shape(shape, "TruncatedNormal")
+    dims = _shape(shape, dtype, "TruncatedNormal")
     n = int(np.prod(dims))
     gen = _stream("TruncatedNormal", dtype, seeds, n * _RESERVED_PER_OUTPUT,
                   seed is not None)
@@ -305,7 +307,7 @@ def uniform(shape, minval=0, maxval=None, dtype=_dt.float32, seed=None, name=Non
                          "from [minval, maxval); pass maxval=..., or use dtype=tf.float32."
                          % (dtype,))
     seeds = _get_seed(seed)
-    dims = _shape(shape, "RandomUniform")
+    dims = _shape(shape, dtype, "RandomUniform")
     n = int(np.prod(dims))
     if dtype.is_integer:
         low, high = _int_bounds(minval, maxval, dtype, "RandomUniformInt")
@@ -398,7 +400,7 @@ def stateless_uniform(shape, seed, minval=0, maxval=None, dtype=_dt.float32, nam
     """tf.random.stateless_uniform: the same values for the same seed pair [s0, s1]; floats in
     [minval, maxval) (maxval defaults to 1); integers need both bounds or neither (full range)."""
     dtype = _uniform_dtype(dtype, (_dt.float16, _dt.float32, _dt.float64, _dt.int32, _dt.int64))
-    dims = _shape(shape, "StatelessRandomUniformV2")
+    dims = _shape(shape, dtype, "StatelessRandomUniformV2")
     gen = _stateless_seed(seed, "StatelessRandomGetKeyCounter")
     if dtype.is_integer:
         if (minval is None) != (maxval is None):
@@ -418,7 +420,7 @@ def stateless_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.float32, name=
                      alg="auto_select"):
     """tf.random.stateless_normal: N(mean, stddev**2), the same values for the same seed pair."""
     dtype = _float_dtype(dtype, "StatelessRandomNormalV2")
-    dims = _shape(shape, "StatelessRandomNormalV2")
+    dims = _shape(shape, dtype, "StatelessRandomNormalV2")
     gen = _stateless_seed(seed, "StatelessRandomGetKeyCounter")
     return _scaled(gen.normal(dims, dtype._np), stddev, mean, dtype, "StatelessRandomNormalV2")
 
@@ -427,7 +429,7 @@ def stateless_truncated_normal(shape, seed, mean=0.0, stddev=1.0, dtype=_dt.floa
                                alg="auto_select"):
     """tf.random.stateless_truncated_normal: normal samples within 2 stddev, seeded by a pair."""
     dtype = _float_dtype(dtype, "StatelessTruncatedNormalV2")
-    dims = _shape(shape, "StatelessTruncatedNormalV2")
+    dims = _shape(shape, dtype, "StatelessTruncatedNormalV2")
     gen = _stateless_seed(seed, "StatelessRandomGetKeyCounter")
     return _scaled(gen.truncated_normal(dims, dtype._np), stddev, mean, dtype,
                    "StatelessTruncatedNormalV2")
