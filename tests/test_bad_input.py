@@ -115,6 +115,11 @@ CASES = [
      [r"OOM", r"\[2147483648,2147483648\]", r"float32"]),
     ("matmul_huge_output", lambda: tf.matmul(tf.zeros((2**31, 0)), tf.zeros((0, 2**31))),
      ResourceExhaustedError, [r"\[2147483648,2147483648\]", r"\[Op:MatMul\]"]),
+    ("random_int64_overflow", lambda: tf.random.normal((2**62, 4)), InvalidArgumentError,
+     [r"overflow when multiplying 4611686018427387904 with 4", r"\[Op:RandomStandardNormal\]"]),
+    ("random_beyond_address_space", lambda: tf.random.uniform((2**31, 2**31), maxval=9,
+                                                              dtype=tf.int32),
+     ResourceExhaustedError, [r"\[2147483648,2147483648\]", r"int32"]),
     # -- ops ----------------------------------------------------------------------------------
     ("reshape_count", lambda: tf.reshape(_x23(), (4, 4)), InvalidArgumentError,
      [r"tensor with 6 values", r"requested shape has 16", r"\[Op:Reshape\]"]),
