@@ -806,3 +806,47 @@ def test_layer_call_does_not_invalidate_weight_caches():
     with tf.GradientTape():
         model(np.ones((5, 3), np.float32), training=True)
     assert layer_module._generation[0] == generation
+
+
+# -- Dense fuses its bias add with relu/sigmoid/linear (nn_ops.bias_activation) --------------------
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("activation,reference", [
+    ("relu", lambda z: np.maximum(z, 0)), (tf.nn.relu, lambda z: np.maximum(z, 0)),
+    ("sigmoid", lambda z: 1 / (1 + np.exp(-z))), (tf.sigmoid, lambda z: 1 / (1 + np.exp(-z))),
+    (None, lambda z: z), ("tanh", np.tanh)])
+@pytest.mark.parametrize("shape", [(5, 3), (1, 3), (0, 3), (2, 4, 3)])
+def test_dense_fused_bias_activation_matches_numpy(monkeypatch, dtype, activation, reference,
+                                                   shape):
+    from microtf.ops import nn_ops
+    calls = []
+    fused = nn_ops.bias_activation
+    monkeypatch.setattr(nn_ops, "bias_activation",
+                        lambda *a, **k: calls.append(a[2]) or fused(*a, **k))
+    layer = Dense(4, activation=activation, dtype=dtype, bias_initializer="random_normal")
+    x = np.random.default_rng(0).standard_normal(shape)
+    y = layer(tf.constant(x, dtype=dtype))
+    w, b = (v.numpy().astype(np.float64) for v in layer.weights)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(y.numpy(), reference(x @ w + b), rtol=tol, atol=tol)
+    assert y.dtype.name == dtype
+    assert len(calls) == (0 if activation == "tanh" else 1)  # tanh has no fused kernel
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", None])
+def test_dense_fused_bias_activation_gradients(activation):
+    layer = Dense(3, activation=activation, dtype="float64", bias_initializer="random_normal")
+    x = np.random.default_rng(1).standard_normal((4, 5)) + 0.05  # away from relu's kink
+    layer(tf.constant(x))
+    # the input's gradient, first and second order, against central differences
+    check_gradients(lambda x_: tf.reduce_sum(layer(x_) ** 2), x, order=2)
+    # the weights' gradients against the analytic formula: d = 2 act(z) act'(z)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(tf.constant(x)) ** 2)
+    gk, gb = tape.gradient(loss, [layer.kernel, layer.bias])
+    z = x @ layer.kernel.numpy() + layer.bias.numpy()
+    s = 1 / (1 + np.exp(-z))
+    y, dact = {"relu": (np.maximum(z, 0), (z > 0) * 1.0), "sigmoid": (s, s * (1 - s)),
+               None: (z, np.ones_like(z))}[activation]
+    d = 2 * y * dact
+    np.testing.assert_allclose(gk.numpy(), x.T @ d, rtol=1e-10)
+    np.testing.assert_allclose(gb.numpy(), d.sum(axis=0), rtol=1e-10)

@@ -69,6 +69,12 @@ def softmax(x, axis=-1):
     return out
 
 
+def fused_name(fn):
+    """The name of `fn` for nn_ops.bias_activation ("relu", "sigmoid", "linear"), or None when
+    the bias add cannot be fused with it."""
+    return _FUSED.get(fn)
+
+
 def apply(fn, x):
     """fn(x) for a layer's activation; tf.nn.softmax runs as the Keras softmax, so that a
     compiled step knows its logits either way (in TF both are one Softmax op)."""
@@ -79,6 +85,9 @@ def linear(x):
     """The identity: x unchanged."""
     return x
 
+
+_FUSED = {relu: "relu", nn_ops.relu: "relu", sigmoid: "sigmoid", math_ops.sigmoid: "sigmoid",
+          linear: "linear"}
 
 _BY_NAME = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
             "linear": linear}

@@ -255,6 +255,10 @@ def _reduce(values, reduction, sample_weight):
     shape = values._value.shape
     if reduction in (None, "none") or shape == () or shape == (0,):
         return values
+    if reduction == "sum_over_batch_size" and values._dtype.is_floating and values._value.size:
+        # Keras's sum / count in one op: Mean computes exactly np.sum / n (the same rounding),
+        # and its gradient is dy / n, so the tape walks one entry instead of two.
+        return reduction_ops.reduce_mean(values)
     total = reduction_ops.reduce_sum(values)
     if reduction == "sum":
         return total

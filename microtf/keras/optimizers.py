@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from ..framework import dtypes
+from ..framework.tensor import Tensor
 from ..framework.variable import Variable as _TFVariable
 from ..ops._common import dims_text, op_error
 from .naming import to_snake_case, unique_name
@@ -49,7 +50,7 @@ def _as_float(value):
 def _gradient_array(grad, var, index):
     """The gradient as an ndarray in the variable's dtype (Keras casts it), shape-checked with
     TensorFlow's AssignSubVariableOp error."""
-    arr = np.asarray(grad._value if hasattr(grad, "_value") else grad)
+    arr = grad._value if type(grad) is Tensor else np.asarray(getattr(grad, "_value", grad))
     if arr.dtype != var._value.dtype:
         arr = arr.astype(var._value.dtype)
     if arr.shape != var._value.shape:
@@ -202,18 +203,20 @@ class Optimizer:
             variables = self._trainable_variables
         else:
             variables = list(trainable_variables)
-            self.build(variables)
+            if not self.built:
+                self.build(variables)
+            index = self._index
             for v in variables:
-                if id(v) not in self._index:
+                if id(v) not in index:
                     raise ValueError(
                         "Unknown variable: %r. This optimizer can only be called for the "
                         "variables it was originally built with. When working with a new set "
                         "of variables, you should recreate a new optimizer instance." % (v,))
-        missing = [v.name for g, v in zip(grads, variables) if g is None]
         pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
         if not pairs:
             raise ValueError("No gradients provided for any variable.")
-        if missing:
+        if len(pairs) < len(grads):
+            missing = [v.name for g, v in zip(grads, variables) if g is None]
             warnings.warn("Gradients do not exist for variables %s when minimizing the loss. If "
                           "using `model.compile()`, did you forget to provide a `loss` argument?"
                           % missing, UserWarning, stacklevel=3)
@@ -221,17 +224,18 @@ class Optimizer:
         arrays = [_gradient_array(g, v, i) for i, (g, v) in enumerate(pairs)]
         lr = self._current_learning_rate()
         step = int(self._iterations._value) + 1
-        slots = self._slots.items()
+        slots, index, update = self._slots, self._index, self._step
         # Non-finite gradients give IEEE results (inf/nan weights) as in TF, no warnings. One
         # errstate for all variables: entering it costs as much as a small model's update.
         with np.errstate(all="ignore"):
             for g, (_, var) in zip(arrays, pairs):
-                i = self._index[id(var)]
-                kind = var._value.dtype.type
-                state = {name: slot[i]._value for name, slot in slots}
-                new_value, new_state = self._step(g, var._value, state, kind(lr), step, kind)
+                i = index[id(var)]
+                w = var._value
+                kind = w.dtype.type
+                state = {name: slot[i]._value for name, slot in slots.items()} if slots else {}
+                new_value, new_state = update(g, w, state, kind(lr), step, kind)
                 for name, arr in new_state.items():
-                    _store(self._slots[name][i], arr)
+                    _store(slots[name][i], arr)
                 _store(var, new_value)
         for _, var in pairs:
             if var.constraint is not None:

@@ -4,11 +4,14 @@ import random as _pyrandom
 import numpy as np
 
 from ... import ops as _ops
+from ...ops import nn_ops as _nn
 from ...framework.tensor import contiguous, wrap
 from .. import activations, initializers
 from .layer import Layer
 
 __all__ = ["Dense", "Activation", "Dropout"]
+
+_FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # bias_activation's dtypes
 
 
 class Dense(Layer):
@@ -73,9 +76,13 @@ class Dense(Layer):
         if not x.dtype.is_floating:
             x = _ops.cast(x, self._dtype)  # Keras's Dense accepts ints (its matmul promotes)
         y = _ops.matmul(x, self.kernel)
-        if self.bias is not None:
-            y = _ops.add(y, self.bias)
-        return activations.apply(self.activation, y)
+        if self.bias is None:
+            return activations.apply(self.activation, y)
+        fused = activations.fused_name(self.activation)
+        if fused is not None and y._value.dtype in _FUSED_DTYPES:
+            # One pass forward and one backward instead of an add and an activation (issue 5).
+            return _nn.bias_activation(y, self.bias, fused)
+        return activations.apply(self.activation, _ops.add(y, self.bias))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)[:-1] + (self.units,)
