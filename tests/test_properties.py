@@ -14,9 +14,9 @@ import microtf as tf
 from microtf.testing import check_gradients
 
 # derandomize: the same examples on every run (CI never flakes); database=None: no .hypothesis/.
-FORWARD = settings(max_examples=150, deadline=None, derandomize=True, database=None,
+FORWARD = settings(max_examples=120, deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.too_slow])
-BACKWARD = settings(max_examples=25, deadline=None, derandomize=True, database=None,
+BACKWARD = settings(max_examples=20, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
 DTYPES = st.sampled_from([np.float32, np.float64])
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)
