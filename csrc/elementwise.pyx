@@ -12,8 +12,17 @@ Design:
   because a write could then change an input element before it is read.
 - Loops over fewer than NOGIL_MIN elements keep the GIL (cheaper than releasing it).
 - Compiled without -ffast-math (it would flush subnormals process-wide), so vectorizing sigmoid
-  takes a small exp of our own (_fastmath.pxi, shared with nn.pyx): one pass, ~1 ulp, exact at
+  takes a small exp of our own (_fastmath.pxi, shared with nn.pyx): one pass, <= 3 ulp, exact at
   the limits.
+- Sigmoid, its backward and bias + activation are C loops compiled for SSE2, AVX2+FMA and
+  AVX-512 (GCC target attributes, never -march=native) and picked once at import by the CPU
+  (`_simd_level` switches them for tests); float32 sigmoid on AVX-512 is written with intrinsics.
+  One thread: the loops already beat numpy by 2-6x there, and on a 2-core machine a second
+  thread would compete with BLAS's threads (not measured to pay; philox.pyx shows the pattern).
+- The binary ops (add, subtract, multiply, divide) and most wrappers allocate their output in C
+  when `out` is None: PyArray_EMPTY costs ~50 ns, np.empty from Python ~250 ns, which matters for
+  the framework's tiny tensors. `binary` is the framework's entry: it returns None instead of
+  raising when a pattern is not flat, and the caller falls back to numpy.
 """
 
 cimport cython

@@ -25,6 +25,7 @@ from libc.math cimport cos, cosf, log, sin, sinf, sqrt
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 
 include "_common.pxi"
+include "_fastmath.pxi"   # mtf_simd_level: the one CPU check, shared with elementwise.pyx
 
 # Philox4x32 constants (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011),
 # as C macros so that they stay unsigned 32-bit literals; TWO_PI is `2.0f * M_PI` as TensorFlow
@@ -52,7 +53,6 @@ cdef extern from *:
     """
     #if defined(__GNUC__) && defined(__x86_64__)
     #include <immintrin.h>
-    static int philox_have_avx2(void) { return __builtin_cpu_supports("avx2"); }
 
     __attribute__((target("avx2")))
     static inline __m256i philox_mulhilo(__m256i x, __m256i m, __m256i *lo) {
@@ -111,16 +111,14 @@ cdef extern from *:
         }
     }
     #else
-    static int philox_have_avx2(void) { return 0; }
     static void philox_avx2_words(uint64_t key, uint64_t lo, uint64_t hi, uint64_t first,
                                   Py_ssize_t chunks, void *out, int as_float) {}
     #endif
     """
-    int philox_have_avx2() noexcept nogil
     void philox_avx2_words(uint64_t key, uint64_t lo, uint64_t hi, uint64_t first,
                            npy_intp chunks, void* out, int as_float) noexcept nogil
 
-cdef bint HAVE_AVX2 = philox_have_avx2()
+cdef bint HAVE_AVX2 = mtf_simd_level() >= 1
 
 
 def _use_avx2(bint on):
@@ -128,17 +126,8 @@ def _use_avx2(bint on):
     previous setting. Both paths give the same bits."""
     global HAVE_AVX2
     previous = HAVE_AVX2
-    HAVE_AVX2 = on and philox_have_avx2()
+    HAVE_AVX2 = on and mtf_simd_level() >= 1
     return previous
-
-
-cdef union _bits32:
-    float f
-    uint32_t u
-
-cdef union _bits64:
-    double f
-    uint64_t u
 
 
 # ---------------------------------------------------------------- scalar math
