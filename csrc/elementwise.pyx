@@ -57,23 +57,27 @@ cdef extern from *:
     #if defined(__GNUC__) && defined(__x86_64__)
     MTF_TARGET_AVX512 static inline __m512 mtf_sigmoid16(__m512 x) {
         __m512 a = _mm512_min_ps(_mm512_set1_ps(110.0f), _mm512_abs_ps(x));   /* NaN kept */
-        __m512 kb = _mm512_fmadd_ps(a, _mm512_set1_ps(-1.4426950408889634f),
+        /* exp(-a) = 2^-k exp(-r) with k = round(a / ln2) >= 0, r = a - k ln2 (two FMAs, ln2
+           split as in mtf_exp_neg_f); working on +a saves the negation, and the scale bits
+           come from kb's bits in one subtraction. */
+        __m512 kb = _mm512_fmadd_ps(a, _mm512_set1_ps(1.4426950408889634f),
                                     _mm512_set1_ps(12582912.0f));
         __m512 kf = _mm512_sub_ps(kb, _mm512_set1_ps(12582912.0f));
-        __m512i k = _mm512_sub_epi32(_mm512_castps_si512(kb), _mm512_set1_epi32(0x4B400000));
-        __m512 r = _mm512_fnmadd_ps(kf, _mm512_set1_ps(0.693145751953125f),
-                                    _mm512_sub_ps(_mm512_setzero_ps(), a));
+        __m512 r = _mm512_fnmadd_ps(kf, _mm512_set1_ps(0.693145751953125f), a);
         r = _mm512_fnmadd_ps(kf, _mm512_set1_ps(1.428606765330187045e-06f), r);
-        __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
+        /* exp(-r) by its Taylor polynomial to r^7 (alternating signs) */
+        __m512 p = _mm512_set1_ps(-1.0f / 5040.0f);
         p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(-1.0f / 120.0f));
         p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(-1.0f / 6.0f));
         p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(-1.0f));
         p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+        /* 2^(64 - k): exponent field 191 - k, where k = bits(kb) - 0x4B400000 (0 <= k <= 159) */
         __m512 s = _mm512_castsi512_ps(_mm512_slli_epi32(
-            _mm512_add_epi32(k, _mm512_set1_epi32(64 + 127)), 23));
+            _mm512_sub_epi32(_mm512_set1_epi32(0x4B400000 + 64 + 127), _mm512_castps_si512(kb)),
+            23));
         __m512 e = _mm512_mul_ps(_mm512_mul_ps(p, s), _mm512_set1_ps(5.421010862427522e-20f));
         __m512 d = _mm512_add_ps(_mm512_set1_ps(1.0f), e);
         __m512 r0 = _mm512_rcp14_ps(d);
