@@ -138,6 +138,26 @@ cdef extern from *:
                                       Py_ssize_t n, Py_ssize_t nb, int act),
               MTF_BIAS_ACT_GRAD(double, MTF_DRELU_D))
 
+    /* out[j] = sum over rows of dy[r * nb + j] (nb >= 1 divides n, n >= nb), in row order as
+       numpy's sum(axis=0) rounds, four rows per sweep so that out is loaded and stored a
+       quarter as often. The first row is copied, not added to a zero, so that -0.0 survives and
+       out may be dy itself when there is only one row. */
+    #define MTF_SUM_ROWS(T) \
+        Py_ssize_t rows = n / nb, r = 1; \
+        for (Py_ssize_t j = 0; j < nb; j++) out[j] = dy[j]; \
+        for (; r + 4 <= rows; r += 4) { \
+            const T *a = dy + r * nb, *b = a + nb, *c = b + nb, *d = c + nb; \
+            for (Py_ssize_t j = 0; j < nb; j++) out[j] = (((out[j] + a[j]) + b[j]) + c[j]) + d[j]; \
+        } \
+        for (; r < rows; r++) { \
+            const T *a = dy + r * nb; \
+            for (Py_ssize_t j = 0; j < nb; j++) out[j] += a[j]; \
+        }
+    MTF_LOOPS(mtf_sum_rows_f32, (const float *dy, float *out, Py_ssize_t n, Py_ssize_t nb),
+              MTF_SUM_ROWS(float))
+    MTF_LOOPS(mtf_sum_rows_f64, (const double *dy, double *out, Py_ssize_t n, Py_ssize_t nb),
+              MTF_SUM_ROWS(double))
+
     /* Binary ops out = x OP y over flat views where one side is repeated: b (size nb dividing
        n) is the right operand (swap = 0) or the left one (swap = 1). OP codes: 0 add, 1 sub,
        2 mul, 3 div. Plain C arithmetic: IEEE results (inf, nan) and no numpy warnings. */
@@ -170,6 +190,8 @@ cdef extern from *:
 
     typedef void (*mtf_unary_f32_fn)(const float *, float *, Py_ssize_t);
     typedef void (*mtf_unary_f64_fn)(const double *, double *, Py_ssize_t);
+    typedef void (*mtf_rows_f32_fn)(const float *, float *, Py_ssize_t, Py_ssize_t);
+    typedef void (*mtf_rows_f64_fn)(const double *, double *, Py_ssize_t, Py_ssize_t);
     typedef void (*mtf_pair_f32_fn)(const float *, const float *, float *, Py_ssize_t);
     typedef void (*mtf_pair_f64_fn)(const double *, const double *, double *, Py_ssize_t);
     typedef void (*mtf_bias_f32_fn)(const float *, const float *, float *, Py_ssize_t, Py_ssize_t, int);
@@ -179,6 +201,8 @@ cdef extern from *:
     """
     ctypedef void (*mtf_unary_f32_fn)(const float*, float*, npy_intp) noexcept nogil
     ctypedef void (*mtf_unary_f64_fn)(const double*, double*, npy_intp) noexcept nogil
+    ctypedef void (*mtf_rows_f32_fn)(const float*, float*, npy_intp, npy_intp) noexcept nogil
+    ctypedef void (*mtf_rows_f64_fn)(const double*, double*, npy_intp, npy_intp) noexcept nogil
     ctypedef void (*mtf_pair_f32_fn)(const float*, const float*, float*, npy_intp) noexcept nogil
     ctypedef void (*mtf_pair_f64_fn)(const double*, const double*, double*, npy_intp) noexcept nogil
     ctypedef void (*mtf_bias_f32_fn)(const float*, const float*, float*, npy_intp, npy_intp,
@@ -194,6 +218,12 @@ cdef extern from *:
     void mtf_binary_f64(int op, const double* a, const double* b, double* out, npy_intp n,
                         npy_intp nb, int swap) noexcept nogil
     # The per-level loops (_select picks one set).
+    void mtf_sum_rows_f32_0(const float*, float*, npy_intp, npy_intp) noexcept nogil
+    void mtf_sum_rows_f32_1(const float*, float*, npy_intp, npy_intp) noexcept nogil
+    void mtf_sum_rows_f32_2(const float*, float*, npy_intp, npy_intp) noexcept nogil
+    void mtf_sum_rows_f64_0(const double*, double*, npy_intp, npy_intp) noexcept nogil
+    void mtf_sum_rows_f64_1(const double*, double*, npy_intp, npy_intp) noexcept nogil
+    void mtf_sum_rows_f64_2(const double*, double*, npy_intp, npy_intp) noexcept nogil
     void mtf_sigmoid_f32_0(const float*, float*, npy_intp) noexcept nogil
     void mtf_sigmoid_f32_1(const float*, float*, npy_intp) noexcept nogil
     void mtf_sigmoid_f32_2(const float*, float*, npy_intp) noexcept nogil
@@ -229,6 +259,8 @@ cdef struct _Loops:
     mtf_bias_f64_fn bias64
     mtf_bgrad_f32_fn bgrad32
     mtf_bgrad_f64_fn bgrad64
+    mtf_rows_f32_fn rows32
+    mtf_rows_f64_fn rows64
 
 cdef _Loops _L
 
@@ -238,15 +270,15 @@ cdef void _select(int level) noexcept nogil:
     if level >= 2:
         _L = _Loops(mtf_sigmoid_f32_2, mtf_sigmoid_f64_2, mtf_dsigmoid_f32_2, mtf_dsigmoid_f64_2,
                     mtf_bias_act_f32_2, mtf_bias_act_f64_2, mtf_bias_act_grad_f32_2,
-                    mtf_bias_act_grad_f64_2)
+                    mtf_bias_act_grad_f64_2, mtf_sum_rows_f32_2, mtf_sum_rows_f64_2)
     elif level == 1:
         _L = _Loops(mtf_sigmoid_f32_1, mtf_sigmoid_f64_1, mtf_dsigmoid_f32_1, mtf_dsigmoid_f64_1,
                     mtf_bias_act_f32_1, mtf_bias_act_f64_1, mtf_bias_act_grad_f32_1,
-                    mtf_bias_act_grad_f64_1)
+                    mtf_bias_act_grad_f64_1, mtf_sum_rows_f32_1, mtf_sum_rows_f64_1)
     else:
         _L = _Loops(mtf_sigmoid_f32_0, mtf_sigmoid_f64_0, mtf_dsigmoid_f32_0, mtf_dsigmoid_f64_0,
                     mtf_bias_act_f32_0, mtf_bias_act_f64_0, mtf_bias_act_grad_f32_0,
-                    mtf_bias_act_grad_f64_0)
+                    mtf_bias_act_grad_f64_0, mtf_sum_rows_f32_0, mtf_sum_rows_f64_0)
 
 
 cdef int _LEVEL = mtf_simd_level()
@@ -295,26 +327,6 @@ cdef floating _pairwise_sum(const floating* x, npy_intp n) noexcept nogil:
     return _pairwise_sum(x, half) + _pairwise_sum(x + half, n - half)
 
 
-cdef void _sum_rows(const floating* dy, floating* out, npy_intp n, npy_intp nb) noexcept nogil:
-    """out[j] = sum over rows r of dy[r * nb + j]; requires nb >= 1 and n % nb == 0, n >= nb.
-
-    Row by row, in the input dtype: the inner loop over j is contiguous and vectorizes, and the
-    rounding matches numpy's sum(axis=0). The first row is copied, not added to a zero, so that
-    -0.0 survives and out may be dy itself when there is only one row.
-    """
-    cdef npy_intp r, j
-    cdef const floating* row
-    if nb == 1:
-        out[0] = _pairwise_sum(dy, n)
-        return
-    for j in range(nb):
-        out[j] = dy[j]
-    for r in range(1, n // nb):
-        row = dy + r * nb
-        for j in range(nb):
-            out[j] = out[j] + row[j]
-
-
 cdef void _fill_zero(floating* out, npy_intp n) noexcept nogil:
     cdef npy_intp i
     for i in range(n):
@@ -333,10 +345,17 @@ cdef void _binary_any(int t, int op, void* a, void* b, void* out, npy_intp n, np
 
 
 cdef void _sum_rows_any(int t, void* dy, void* out, npy_intp n, npy_intp nb) noexcept nogil:
+    """out[j] = column sums of dy seen as (n / nb, nb); nb == 1 sums pairwise, as numpy's sum."""
     if t == cnp.NPY_FLOAT:
-        _sum_rows(<const float*>dy, <float*>out, n, nb)
+        if nb == 1:
+            (<float*>out)[0] = _pairwise_sum(<const float*>dy, n)
+        else:
+            _L.rows32(<const float*>dy, <float*>out, n, nb)
     else:
-        _sum_rows(<const double*>dy, <double*>out, n, nb)
+        if nb == 1:
+            (<double*>out)[0] = _pairwise_sum(<const double*>dy, n)
+        else:
+            _L.rows64(<const double*>dy, <double*>out, n, nb)
 
 
 cdef void _sigmoid_any(int t, void* x, void* out, npy_intp n) noexcept nogil:

@@ -37,7 +37,6 @@ _SMALL_ALLOC = 1 << 24
 
 # -- broadcasting gradients -------------------------------------------------------------------
 @register_op("SumToShape", same_dtype=False)
-@_ieee
 def _sum_to_shape(dy, shape):
     """Sums dy over the axes along which an input of `shape` was broadcast."""
     if dy.shape == shape:
@@ -46,13 +45,12 @@ def _sum_to_shape(dy, shape):
     for d in shape:
         size *= d
     if dy.dtype in _KERNEL_DTYPES and size and is_row_of(shape, dy.shape):
-        out = np.empty(shape, dtype=dy.dtype)
-        K.sum_rows(dy, out)  # bias-row gradient in one pass
-        return out
+        return K.sum_rows(dy, np.empty(shape, dtype=dy.dtype))  # bias-row gradient, one pass
     lead = dy.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(i + lead for i, d in enumerate(shape)
                                       if d == 1 and dy.shape[i + lead] != 1)
-    return contiguous(np.sum(dy, axis=axes).reshape(shape))
+    with np.errstate(all="ignore"):
+        return contiguous(np.sum(dy, axis=axes).reshape(shape))
 
 
 def sum_to_shape(dy, shape):
