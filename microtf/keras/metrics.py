@@ -144,6 +144,12 @@ class Metric:
         return "<%s name=%s>" % (type(self).__name__, self.name)
 
 
+def _accumulate(var, value):
+    """var.assign_add(value) for a scalar state variable and a value of its dtype, without
+    assign_add's conversion and checks (fit calls this twice per metric per step)."""
+    var._set(np.asarray(var._value + value), False)
+
+
 class Mean(Metric):
     """The (weighted) mean of every value seen: total / count. Values with more than one axis
     are first averaged per sample (axis 0 counts samples); sample_weight weights samples."""
@@ -176,8 +182,8 @@ class Mean(Metric):
             count = kind(values.shape[0] if values.ndim else 1)
         if values.ndim > 1:
             values = values.mean(axis=tuple(range(1, values.ndim)))
-        self.total.assign_add(np.sum(values, dtype=kind))
-        self.count.assign_add(count)
+        _accumulate(self.total, np.sum(values, dtype=kind))
+        _accumulate(self.count, count)
 
     def result(self):
         """total / count, or 0 when nothing was counted (divide_no_nan)."""
