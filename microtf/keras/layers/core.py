@@ -78,11 +78,14 @@ class Dense(Layer):
         y = _ops.matmul(x, self.kernel)
         if self.bias is None:
             return activations.apply(self.activation, y)
+        if y._value.dtype not in _FUSED_DTYPES:
+            return activations.apply(self.activation, _ops.add(y, self.bias))
+        # One pass forward and one backward (the bias gradient as row sums in the same pass)
+        # instead of a broadcasting add and an activation (issue 5).
         fused = activations.fused_name(self.activation)
-        if fused is not None and y._value.dtype in _FUSED_DTYPES:
-            # One pass forward and one backward instead of an add and an activation (issue 5).
+        if fused is not None:
             return _nn.bias_activation(y, self.bias, fused)
-        return activations.apply(self.activation, _ops.add(y, self.bias))
+        return activations.apply(self.activation, _nn.bias_activation(y, self.bias, "linear"))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)[:-1] + (self.units,)
