@@ -23,9 +23,11 @@ def test_target(benchmark, case, side):
 
 
 def test_digits_peak_memory(request):
-    """Prints the peak RSS ratio (goal <= 1.3x); measures, asserts nothing about speed."""
+    """Prints the peak RSS ratio (goal <= 1.3x) and what training added after the data was
+    loaded; asserts only that they were measured."""
     rows = bench.memory_rows(epochs=3 if request.config.getoption("--bench-full") else 1)
     for row in rows:
-        print("\ntarget 6: %s: microtf %.0f MB, numpy %.0f MB, ratio %.2fx (goal <= %.1fx)"
-              % (row["name"], row["microtf"], row["reference"], row["ratio"], row["goal"]))
-    assert rows and all(row["microtf"] > 0 and row["reference"] > 0 for row in rows)
+        print("\ntarget 6: %s: microtf %.1f MB, numpy %.1f MB, ratio %s"
+              % (row["name"], row["microtf"], row["reference"], bench._fmt_ratio(row)))
+    assert rows and all(row["microtf"] > 0 and row["reference"] > 0 for row in rows
+                        if row["goal"] is not None)
