@@ -316,3 +316,55 @@ def test_dense_classifier_trains_with_tape_loss_metric():
     acc.update_state(y, layer(x))
     assert float(loss.numpy()) < first / 3 and acc.result().numpy() > 0.95
     assert int(opt.iterations.numpy()) == 60
+
+
+# -- the one-pass update kernels (csrc/optim.pyx) equal the numpy formulas bit for bit ----------
+def _run_steps(make, dtype, shape, grads_values, monkeypatch, use_kernels):
+    from microtf.keras import optimizers as opt_module
+    if not use_kernels:
+        monkeypatch.setattr(opt_module, "_kernels", None)
+    elif opt_module._kernels is None:
+        pytest.skip("microtf._kernels.optim is not built")
+    var = tf.Variable(np.linspace(-1, 1, int(np.prod(shape))).reshape(shape).astype(dtype))
+    opt = make()
+    for g in grads_values:
+        opt.apply_gradients([(tf.constant(g.astype(dtype)), var)])
+    monkeypatch.undo()
+    return [var.numpy()] + [v.numpy() for v in opt.variables[2:]]
+
+
+_EXTREMES = np.array([0.0, -0.0, 1e-40, -3e38, 3e38, np.inf, -np.inf, np.nan, 1e-3, -7.5])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(), (1, 1), (3, 5), (0,), (4099,)])
+@pytest.mark.parametrize("make", [
+    lambda: tf.keras.optimizers.Adam(0.1),
+    lambda: tf.keras.optimizers.Adam(0.01, beta_1=0.5, beta_2=0.9, epsilon=1e-3),
+    lambda: tf.keras.optimizers.SGD(0.1, momentum=0.9),
+    lambda: tf.keras.optimizers.SGD(0.1, momentum=0.5, nesterov=True)],
+    ids=["adam", "adam-params", "momentum", "nesterov"])
+def test_update_kernels_equal_numpy_bitwise(make, dtype, shape, monkeypatch):
+    rng = np.random.default_rng(0)
+    size = int(np.prod(shape))
+    grads = [rng.standard_normal(shape), rng.standard_normal(shape) * 1e3,
+             np.resize(_EXTREMES, size).reshape(shape)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # IEEE results, no RuntimeWarning on either path
+        fast = _run_steps(make, dtype, shape, grads, monkeypatch, True)
+        slow = _run_steps(make, dtype, shape, grads, monkeypatch, False)
+    assert len(fast) == len(slow) >= 2
+    for a, b in zip(fast, slow):
+        assert a.dtype == np.dtype(dtype) and a.shape == shape
+        np.testing.assert_array_equal(a, b)
+
+
+def test_update_kernels_check_their_arguments():
+    from microtf._kernels import optim
+    w = np.zeros(3, np.float32)
+    with pytest.raises(TypeError, match="same dtype"):
+        optim.adam_update(w, np.zeros(3), w, w, 0.1, 0.1, 0.001, 1e-7)
+    with pytest.raises(ValueError, match="size of w"):
+        optim.sgd_momentum_update(w, np.zeros(4, np.float32), w, 0.1, 0.9, False)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        optim.adam_update(w, np.zeros(6, np.float32)[::2], w, w, 0.1, 0.1, 0.001, 1e-7)

@@ -13,11 +13,18 @@ import warnings
 import numpy as np
 
 from ..framework import dtypes
-from ..framework.tensor import Tensor
+from ..framework.tensor import Tensor, contiguous
 from ..framework.variable import Variable as _TFVariable
 from ..ops._common import dims_text, op_error
 from .naming import to_snake_case, unique_name
 from .variables import Variable
+
+try:  # one-pass Adam and momentum updates (csrc/optim.pyx); numpy computes the same values
+    from .._kernels import optim as _kernels
+except ImportError:  # pragma: no cover - a checkout whose extensions predate optim.pyx
+    _kernels = None
+
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 __all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "Adagrad", "get", "serialize",
            "deserialize"]
@@ -60,7 +67,7 @@ def _gradient_array(grad, var, index):
             "up in order, as in zip(tape.gradient(loss, vars), vars).)"
             % (dims_text(var._value.shape), dims_text(arr.shape), index, var.name),
             "AssignSubVariableOp")
-    return arr
+    return contiguous(arr)  # the update kernels take C-contiguous arrays
 
 
 _UNSUPPORTED = ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "use_ema",
@@ -282,6 +289,9 @@ class SGD(Optimizer):
         if self.momentum == 0:
             return w - g * lr, {}
         mom = kind(self.momentum)
+        if _kernels is not None and w.dtype in _KERNEL_DTYPES:
+            w, m = _kernels.sgd_momentum_update(w, g, state["momentum"], lr, mom, self.nesterov)
+            return w, {"momentum": m}
         m = state["momentum"] * mom - g * lr
         if self.nesterov:
             return w + (m * mom - g * lr), {"momentum": m}
@@ -308,6 +318,12 @@ class Adam(Optimizer):
     def _step(self, g, w, state, lr, step, kind):
         one, t = kind(1), kind(step)
         alpha = lr * np.sqrt(one - kind(self.beta_2) ** t) / (one - kind(self.beta_1) ** t)
+        if _kernels is not None and not self.amsgrad and w.dtype in _KERNEL_DTYPES:
+            # One pass, bitwise the numpy formulas below (same dtype, same order, no FMA).
+            w, m, v = _kernels.adam_update(w, g, state["momentum"], state["velocity"], alpha,
+                                           kind(1 - self.beta_1), kind(1 - self.beta_2),
+                                           kind(self.epsilon))
+            return w, {"momentum": m, "velocity": v}
         m = g - state["momentum"]
         m *= kind(1 - self.beta_1)
         m += state["momentum"]
