@@ -255,20 +255,24 @@ class GradientTape:
                 for o in entry.outputs:
                     depends.add(id(o))
 
+        gradient_fns = registry._GRADIENTS
         for entry in reversed(relevant):
-            dys = []
-            any_grad = False
-            for o in entry.outputs:
-                key = id(o)
-                g = grads.get(key) if key in source_ids else grads.pop(key, None)
-                dys.append(g)
-                any_grad = any_grad or g is not None
-            if not any_grad:
-                continue
-            for k, o in enumerate(entry.outputs):
-                if dys[k] is None:
-                    dys[k] = ops.zeros_like(o)
-            grad_fn = registry.get_gradient(entry.type)
+            outputs = entry.outputs
+            if len(outputs) == 1:  # most ops: no list building, no zero filling
+                key = id(outputs[0])
+                dy = grads.get(key) if key in source_ids else grads.pop(key, None)
+                if dy is None:
+                    continue
+                dys = (dy,)
+            else:
+                dys = [grads.get(id(o)) if id(o) in source_ids else grads.pop(id(o), None)
+                       for o in outputs]
+                if all(g is None for g in dys):
+                    continue
+                dys = [ops.zeros_like(o) if g is None else g for o, g in zip(outputs, dys)]
+            grad_fn = gradient_fns.get(entry.type)
+            if grad_fn is None or grad_fn is registry._NOT_DIFFERENTIABLE:
+                grad_fn = registry.get_gradient(entry.type)  # raises, or gives the None-maker
             in_grads = grad_fn(entry, *dys)
             if not isinstance(in_grads, (tuple, list)):
                 in_grads = (in_grads,)
