@@ -8,10 +8,10 @@ Each group runs the same total work (WORK calls of the op) as 1 thread x WORK ca
 machine a kernel that holds the GIL shows ~1.0x, one that releases it up to ~2x; a kernel bound
 by memory bandwidth (large float32 sigmoid) also stays near 1x, so sizes fit in cache.
 
-matmul is scipy's OpenBLAS, which starts its own threads: two Python threads each calling a
-threaded gemm oversubscribe the cores and run slower than one (measured 0.4-0.6x). With
-OPENBLAS_NUM_THREADS=1 the two threads overlap (1.6x at 128x128): run
+matmul is scipy's OpenBLAS, which may start threads of its own: then one Python thread already
+uses every core and two can oversubscribe them, so the ratio says little about the GIL. Run
 `OPENBLAS_NUM_THREADS=1 python -m pytest bench/test_threads.py` to see the GIL release alone.
+On a shared machine run it a few times: other processes' load moves both rows.
 """
 import threading
 import time
