@@ -14,6 +14,7 @@ try:
                                          philox_truncated_normal, philox_uint32, philox_uniform)
     from microtf._kernels.nn import (relu_backward, relu_forward, softmax_xent_forward,
                                      sparse_softmax_xent_forward)
+    from microtf._kernels.optim import adam_update, sgd_momentum_update
 except ImportError as exc:  # pragma: no cover - depends on the build
     raise ImportError(
         "microtf's Cython kernels (microtf._kernels) are not built. From the repository root run\n"
@@ -27,4 +28,4 @@ __all__ = ["add", "subtract", "multiply", "divide", "binary", "matmul", "sigmoid
            "sigmoid_backward", "sum_rows", "bias_activation", "bias_activation_backward",
            "relu_forward", "relu_backward", "softmax_xent_forward", "sparse_softmax_xent_forward",
            "philox_uint32", "philox_uniform", "philox_normal", "philox_truncated_normal",
-           "philox_permutation"]
+           "philox_permutation", "adam_update", "sgd_momentum_update"]

@@ -19,10 +19,7 @@ from ..ops._common import dims_text, op_error
 from .naming import to_snake_case, unique_name
 from .variables import Variable
 
-try:  # one-pass Adam and momentum updates (csrc/optim.pyx); numpy computes the same values
-    from .._kernels import optim as _kernels
-except ImportError:  # pragma: no cover - a checkout whose extensions predate optim.pyx
-    _kernels = None
+from .. import _kernels  # one-pass Adam and momentum updates (csrc/optim.pyx)
 
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -289,7 +286,7 @@ class SGD(Optimizer):
         if self.momentum == 0:
             return w - g * lr, {}
         mom = kind(self.momentum)
-        if _kernels is not None and w.dtype in _KERNEL_DTYPES:
+        if w.dtype in _KERNEL_DTYPES:
             w, m = _kernels.sgd_momentum_update(w, g, state["momentum"], lr, mom, self.nesterov)
             return w, {"momentum": m}
         m = state["momentum"] * mom - g * lr
@@ -318,7 +315,7 @@ class Adam(Optimizer):
     def _step(self, g, w, state, lr, step, kind):
         one, t = kind(1), kind(step)
         alpha = lr * np.sqrt(one - kind(self.beta_2) ** t) / (one - kind(self.beta_1) ** t)
-        if _kernels is not None and not self.amsgrad and w.dtype in _KERNEL_DTYPES:
+        if not self.amsgrad and w.dtype in _KERNEL_DTYPES:
             # One pass, bitwise the numpy formulas below (same dtype, same order, no FMA).
             w, m, v = _kernels.adam_update(w, g, state["momentum"], state["velocity"], alpha,
                                            kind(1 - self.beta_1), kind(1 - self.beta_2),
