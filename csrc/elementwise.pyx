@@ -494,8 +494,13 @@ def divide(cnp.ndarray a not None, cnp.ndarray b not None, out=None, bint swap=F
     return _binary("divide", 3, a, b, out, swap)
 
 
+# The `op` codes of `binary` (the same numbers the C loop switches on).
+BINARY_ADD, BINARY_SUBTRACT, BINARY_MULTIPLY, BINARY_DIVIDE = 0, 1, 2, 3
+
+
 def binary(int op, x, y):
-    """The fast path of the framework's AddV2/Sub/Mul/RealDiv forwards (op 0/1/2/3): x OP y as a
+    """The fast path of the framework's AddV2/Sub/Mul/RealDiv forwards (op: BINARY_ADD,
+    BINARY_SUBTRACT, BINARY_MULTIPLY, BINARY_DIVIDE): x OP y as a
     new array when both are float32 (or both float64) C-contiguous aligned native ndarrays and
     one broadcasts to the other along leading axes only (same shape, bias row, scalar);
     otherwise None, and the caller takes numpy's general path. No numpy warnings: IEEE results.

@@ -440,7 +440,8 @@ def test_simd_level_reports_and_caps():
 # ------------------------------------------------------------- subtract, multiply, divide, binary
 
 _UFUNCS = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply, "divide": np.divide}
-_CODES = {"add": 0, "subtract": 1, "multiply": 2, "divide": 3}
+_CODES = {"add": K.BINARY_ADD, "subtract": K.BINARY_SUBTRACT, "multiply": K.BINARY_MULTIPLY,
+          "divide": K.BINARY_DIVIDE}
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -469,7 +470,7 @@ def test_binary_flat_patterns_match_numpy_bitwise(op, xshape, yshape, dtype):
     ([1.0], np.ones(1)),                            # not an ndarray
 ])
 def test_binary_declines_what_numpy_must_do(x, y):
-    assert K.binary(0, x, y) is None
+    assert K.binary(K.BINARY_ADD, x, y) is None
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
@@ -480,10 +481,10 @@ def test_binary_ieee_results_without_warnings(dtype):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with np.errstate(all="raise"):
-            d = K.binary(3, x, y)
-            s = K.binary(1, x, y)
-            m = K.binary(2, x, y)
-            sub = K.binary(2, np.array([tiny], dtype), np.array(1.0, dtype))
+            d = K.binary(K.BINARY_DIVIDE, x, y)
+            s = K.binary(K.BINARY_SUBTRACT, x, y)
+            m = K.binary(K.BINARY_MULTIPLY, x, y)
+            sub = K.binary(K.BINARY_MULTIPLY, np.array([tiny], dtype), np.array(1.0, dtype))
     with np.errstate(all="ignore"):
         assert np.array_equal(d, x / y, equal_nan=True)
         assert np.array_equal(s, x - y, equal_nan=True)

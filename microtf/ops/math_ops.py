@@ -96,7 +96,7 @@ def add(x, y):
     if x.dtype == object:  # strings: concatenation
         _binary_out(x, y, "AddV2")  # TF's broadcasting error
         return np.add(x, y)
-    return _binary(0, np.add, x, y, "AddV2")
+    return _binary(K.BINARY_ADD, np.add, x, y, "AddV2")
 
 
 @register_gradient("AddV2")
@@ -108,7 +108,7 @@ def _add_grad(op, dy):
 @register_op("Sub", dtypes=NUMERIC)
 def subtract(x, y):
     """x - y with broadcasting."""
-    return _binary(1, np.subtract, x, y, "Sub")
+    return _binary(K.BINARY_SUBTRACT, np.subtract, x, y, "Sub")
 
 
 @register_gradient("Sub")
@@ -120,7 +120,7 @@ def _sub_grad(op, dy):
 @register_op("Mul", dtypes=NUMERIC + (_dt.bool,))
 def multiply(x, y):
     """x * y with broadcasting."""
-    return _binary(2, np.multiply, x, y, "Mul")
+    return _binary(K.BINARY_MULTIPLY, np.multiply, x, y, "Mul")
 
 
 @register_gradient("Mul")
@@ -138,7 +138,7 @@ def _check_int_divisor(x, y, op_name):
 @register_op("RealDiv", dtypes=FLOATS)
 def _real_div(x, y):
     """x / y in floating point (`divide` casts integers first): x / 0 gives inf or nan."""
-    return _binary(3, np.divide, x, y, "RealDiv")
+    return _binary(K.BINARY_DIVIDE, np.divide, x, y, "RealDiv")
 
 
 @register_gradient("RealDiv")
