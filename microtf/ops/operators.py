@@ -29,13 +29,16 @@ def _binary(fn):
 
 
 def _eq(self, other):
-    """Elementwise ==; shapes that cannot broadcast (or None) give False, as TensorFlow."""
+    """Elementwise ==. As in TensorFlow, None and shapes that cannot broadcast give False;
+    a dtype mismatch raises like every other binary op."""
     if other is None:
         return False
     try:
         return math_ops.equal(self, other)
-    except (InvalidArgumentError, TypeError, ValueError):
-        return False
+    except InvalidArgumentError as e:
+        if "Incompatible shapes" in str(e):
+            return False
+        raise
 
 
 def _ne(self, other):
@@ -43,8 +46,10 @@ def _ne(self, other):
         return True
     try:
         return math_ops.not_equal(self, other)
-    except (InvalidArgumentError, TypeError, ValueError):
-        return True
+    except InvalidArgumentError as e:
+        if "Incompatible shapes" in str(e):
+            return True
+        raise
 
 
 def _install(cls):
