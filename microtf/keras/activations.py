@@ -1,14 +1,15 @@
-"""keras.activations: elementwise activation functions by name; imports microtf.ops.
+"""keras.activations: activation functions by name (Keras 3's names); imports microtf.ops.
 
-The ops are looked up when an activation runs, not at import, so that this module works while
-ops such as relu or softmax are still being added to microtf.ops.nn_ops.
+Each is written with microtf ops, so gradients (and second derivatives) come from the ops'.
 """
 import contextlib
 import threading
 
 from ..ops import math_ops, nn_ops
 
-__all__ = ["relu", "sigmoid", "tanh", "softmax", "linear", "get", "serialize"]
+__all__ = ["relu", "sigmoid", "tanh", "softmax", "linear", "softplus", "softsign", "leaky_relu",
+           "log_softmax", "swish", "silu", "elu", "selu", "relu6", "exponential",
+           "hard_sigmoid", "get", "serialize"]
 
 
 class _CompiledStep(threading.local):
@@ -86,11 +87,76 @@ def linear(x):
     return x
 
 
+def softplus(x):
+    """log(1 + exp(x)), computed stably."""
+    return nn_ops.softplus(x)
+
+
+def softsign(x):
+    """x / (|x| + 1)."""
+    return math_ops.divide(x, math_ops.add(math_ops.abs(x), 1))
+
+
+def leaky_relu(x, negative_slope=0.2):
+    """x for x > 0, negative_slope * x otherwise (Keras 3's default slope 0.2)."""
+    return nn_ops.leaky_relu(x, alpha=negative_slope)
+
+
+def log_softmax(x, axis=-1):
+    """log(softmax(x)), computed stably."""
+    return nn_ops.log_softmax(x, axis=axis)
+
+
+def swish(x):
+    """x * sigmoid(x) (also called silu)."""
+    return math_ops.multiply(x, math_ops.sigmoid(x))
+
+
+silu = swish
+
+
+def _expm1_negative(x):
+    # exp(min(x, 0)) - 1: the branch where() does not pick stays finite, so its zero gradient
+    # never meets an inf (exp of a large x) and turns into nan.
+    return math_ops.subtract(math_ops.exp(math_ops.minimum(x, 0)), 1)
+
+
+def elu(x, alpha=1.0):
+    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    from ..ops.array_ops import where
+    return where(math_ops.greater(x, 0), x, math_ops.multiply(_expm1_negative(x), alpha))
+
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+
+
+def selu(x):
+    """scale * elu(x, alpha) with Klambauer et al.'s constants (self-normalizing)."""
+    return math_ops.multiply(elu(x, _SELU_ALPHA), _SELU_SCALE)
+
+
+def relu6(x):
+    """min(max(x, 0), 6)."""
+    return math_ops.minimum(nn_ops.relu(x), 6)
+
+
+def exponential(x):
+    """exp(x)."""
+    return math_ops.exp(x)
+
+
+def hard_sigmoid(x):
+    """relu6(x + 3) / 6, Keras 3's piecewise-linear sigmoid."""
+    return math_ops.divide(relu6(math_ops.add(x, 3)), 6)
+
+
 _FUSED = {relu: "relu", nn_ops.relu: "relu", sigmoid: "sigmoid", math_ops.sigmoid: "sigmoid",
           linear: "linear"}
 
-_BY_NAME = {"relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
-            "linear": linear}
+_BY_NAME = {f.__name__: f for f in (relu, sigmoid, tanh, softmax, linear, softplus, softsign,
+                                    leaky_relu, log_softmax, swish, elu, selu, relu6,
+                                    exponential, hard_sigmoid)}
+_BY_NAME["silu"] = swish
 
 
 def get(identifier):

@@ -8,6 +8,7 @@ logs only when a callback needs them.
 """
 import contextlib
 import math
+import reprlib
 
 import numpy as np
 
@@ -24,8 +25,9 @@ def _to_array(data, label):
     if isinstance(data, (Tensor, _TFVariable)):
         data = data._value
     if not isinstance(data, (np.ndarray, np.generic)):
-        raise ValueError("Unrecognized data type: %s=%r (of type %s)\nHint: pass numpy arrays "
-                         "or tensors, e.g. np.array(%s)." % (label, data, type(data), label))
+        raise ValueError("Unrecognized data type: %s=%s (of type %s)\nHint: pass numpy arrays "
+                         "or tensors, e.g. np.array(%s)."
+                         % (label, reprlib.repr(data), type(data), label))
     if np.ndim(data) == 0:
         raise ValueError("Expected `%s` to have a batch axis, but received a scalar (shape ()). "
                          "Hint: use np.reshape(%s, (1, -1))." % (label, label))
