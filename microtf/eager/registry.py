@@ -106,8 +106,10 @@ def register_op(name, forward=None, *, dtypes=None, same_dtype=True, scalar_erro
         else:
             result = wrap(out)
             outputs = (result,)
-        if state.tapes:
-            record(opdef.name, tensors, outputs, attrs)
+        tapes = state.tapes
+        if tapes:
+            for tape in tapes:
+                tape._record(opdef.name, tensors, outputs, attrs)
         return result
 
     functools.update_wrapper(op, forward)

@@ -30,16 +30,17 @@ class UnconnectedGradients(enum.Enum):
 
 
 class OpRecord:
-    """One recorded op, handed to gradient functions as `op`."""
+    """One recorded op as gradient functions see it (`op`): made during backward, for the
+    entries on a path from a source; the tape itself stores plain tuples, which are cheaper."""
 
     __slots__ = ("type", "inputs", "outputs", "attrs", "needs_grad")
 
-    def __init__(self, op_type, inputs, outputs, attrs):
+    def __init__(self, op_type, inputs, outputs, attrs, needs_grad=None):
         self.type = op_type
         self.inputs = inputs
         self.outputs = outputs
         self.attrs = attrs
-        self.needs_grad = None
+        self.needs_grad = needs_grad
 
     @property
     def name(self):
@@ -134,9 +135,9 @@ class GradientTape:
         else:
             return
         for o in outputs:
-            if _is_differentiable(o):
+            if o._dtype.is_floating:
                 watched[id(o)] = o
-        self._entries.append(OpRecord(op_type, inputs, outputs, attrs))
+        self._entries.append((op_type, inputs, outputs, attrs))
 
     # -- differentiation ----------------------------------------------------------------------
     def gradient(self, target, sources, output_gradients=None,
@@ -247,12 +248,11 @@ class GradientTape:
         # Forward pass over the record: which tensors depend on a source.
         depends = set(source_ids)
         relevant = []
-        for entry in self._entries:
-            needs = tuple([id(t) in depends for t in entry.inputs])
+        for op_type, inputs, outputs, attrs in self._entries:
+            needs = tuple([id(t) in depends for t in inputs])
             if True in needs:
-                entry.needs_grad = needs
-                relevant.append(entry)
-                for o in entry.outputs:
+                relevant.append(OpRecord(op_type, inputs, outputs, attrs, needs))
+                for o in outputs:
                     depends.add(id(o))
 
         gradient_fns = registry._GRADIENTS

@@ -8,24 +8,24 @@ class DType:
     Compares equal to itself, to its numpy dtype and to its name, as TensorFlow's does.
     """
 
-    __slots__ = ("name", "_np", "_short")
+    __slots__ = ("name", "_np", "_short", "is_floating", "is_integer")
 
     def __init__(self, name, np_dtype, short):
         self.name = name
         self._np = np.dtype(np_dtype)
         self._short = short  # the name TensorFlow's kernel messages use ("float", "double")
+        # Plain attributes, not properties: the tape reads is_floating for every recorded output.
+        self.is_floating = self._np.kind == "f"
+        self.is_integer = self._np.kind in "iu"
+
+    def __setattr__(self, key, value):
+        if hasattr(self, key):  # set once in __init__, then read-only like TensorFlow's
+            raise AttributeError("DType objects are immutable (tried to set %r)" % key)
+        object.__setattr__(self, key, value)
 
     @property
     def as_numpy_dtype(self):
         return self._np.type
-
-    @property
-    def is_floating(self):
-        return self._np.kind == "f"
-
-    @property
-    def is_integer(self):
-        return self._np.kind in "iu"
 
     @property
     def is_bool(self):
