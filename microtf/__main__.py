@@ -1,5 +1,6 @@
 """`python -m microtf [demo]`: runs a demo; `lab1` (the default) is Lab 1 of MIT 6.S191, `digits`
-trains a small network on scikit-learn's digits (fit, a GradientTape loop, numpy by hand)."""
+trains a small network on scikit-learn's digits (fit, a GradientTape loop, numpy by hand), `bench`
+measures issue 5's performance targets against numpy (microtf/bench.py)."""
 import sys
 
 _USAGE = "usage: python -m microtf [lab1|digits|bench]"
@@ -15,8 +16,8 @@ def main(argv=None):
         from .examples.train_digits import main as digits
         return digits(argv[1:])
     if command == "bench":
-        print("microtf: '%s' is not available yet." % command)
-        return 1
+        from .bench import main as bench
+        return bench(argv[1:])
     if command in ("-h", "--help", "help"):
         print(_USAGE)
         return 0

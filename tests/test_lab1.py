@@ -76,10 +76,12 @@ def test_demo_without_matplotlib_says_how_to_get_it(capsys, monkeypatch, tmp_pat
     assert not (tmp_path / "lab1_sgd.png").exists()
 
 
-@pytest.mark.parametrize("command", ["bench"])
-def test_cli_future_commands(command, capsys):
-    assert cli.main([command]) == 1
-    assert "not available yet" in capsys.readouterr().out
+def test_cli_bench_dispatches_to_the_runner(monkeypatch):
+    import microtf.bench
+    seen = []
+    monkeypatch.setattr(microtf.bench, "main", lambda argv: seen.append(argv) or 0)
+    assert cli.main(["bench", "--quick"]) == 0
+    assert seen == [["--quick"]]
 
 
 def test_cli_unknown_command(capsys):
