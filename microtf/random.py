@@ -17,6 +17,7 @@ way TensorFlow 2.21 uses it (TF_SEMANTICS.md section 2.14):
 Without any seed, numbers differ per run.
 """
 import random as _pyrandom
+import threading
 
 import numpy as np
 
@@ -144,6 +145,9 @@ class _State:
         self.global_seed = None
         self.op_seeds = _pyrandom.Random()
         self.kernels = {}
+        # Seeded kernels' streams are shared by threads: reserving counters is read-then-write,
+        # so it holds this lock (TensorFlow's GuardedPhiloxRandom holds a mutex there too).
+        self.kernels_lock = threading.Lock()
         # Keras initializers draw their seeds at construction from this stream (section 2.14 C);
         # private, so that seeding microtf never disturbs the user's `random` module.
         self.initializer_seeds = _pyrandom.Random()
@@ -198,10 +202,11 @@ def _stream(op_name, dtype, seeds, blocks, explicit):
         # a drawn op seed is new at (almost) every call: caching its kernel would only grow
         # memory over a training loop
         return _Generator.from_seeds(*seeds)
-    kernel = _state.kernels.get((op_name, dtype, seeds))
-    if kernel is None:
-        kernel = _state.kernels[(op_name, dtype, seeds)] = _Generator.from_seeds(*seeds)
-    return kernel.reserve(blocks)
+    with _state.kernels_lock:
+        kernel = _state.kernels.get((op_name, dtype, seeds))
+        if kernel is None:
+            kernel = _state.kernels[(op_name, dtype, seeds)] = _Generator.from_seeds(*seeds)
+        return kernel.reserve(blocks)
 
 
 def _initializer_seed():

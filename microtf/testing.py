@@ -186,7 +186,8 @@ def compute_gradient(f, x, delta=None):
             pert = [b.copy() for b in xs]
             pert[k].reshape(-1)[i] += delta
             up = call(pert)._value
-            pert[k].reshape(-1)[i] -= 2 * delta
+            pert = [b.copy() for b in xs]  # x - delta from x itself, not (x + delta) - 2 delta
+            pert[k].reshape(-1)[i] -= delta
             down = call(pert)._value
             jac[:, i] = ((up - down) / np.asarray(2 * delta, up.dtype)).reshape(-1)
         numerical.append(jac)

@@ -580,3 +580,12 @@ def test_unknown_unconnected_gradients_value():
         y = x * 2.
     with pytest.raises(ValueError, match="bogus"):
         tape.gradient(y, x, unconnected_gradients="bogus")
+
+
+def test_tape_gradient_through_the_value_assign_returns():
+    v = tf.Variable([1.0, 2.0])
+    x = tf.constant([3.0, 4.0])
+    with tf.GradientTape() as tape:
+        v2 = v.assign([5.0, 6.0])  # an UnreadVariable: reading it reads v
+        y = tf.reduce_sum(v2 * x)
+    np.testing.assert_array_equal(tape.gradient(y, v).numpy(), [3.0, 4.0])

@@ -164,6 +164,7 @@ def record(op_type, inputs, outputs, attrs):
 # -- conversion --------------------------------------------------------------------------------
 def read_variable(var):
     """A Tensor with the variable's current value; tapes see the read (ReadVariableOp)."""
+    var = getattr(var, "_var", var)  # what assign* returned (UnreadVariable) is the variable
     t = wrap(var._value, var._dtype)
     tapes = tape_state.tapes
     if tapes:

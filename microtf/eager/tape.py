@@ -4,8 +4,9 @@ Imports the framework and the registry; the ops used to sum gradients are looked
 (microtf.ops imports this module to record).
 
 Design:
-- Recording is thread-local: `_state.tapes` lists the tapes recording on this thread. An op
-  calls `record` only when that list is non-empty, so ops cost nothing extra without a tape.
+- Recording is thread-local: `registry.tape_state.tapes` lists the tapes recording on this
+  thread; an op offers itself to each of them (`_record`) only when that list is non-empty, so
+  ops cost nothing extra without a tape. The tape stores each entry as a plain tuple.
 - A tape keeps the tensors it watches (by id) alive; an op is recorded only if one of its inputs
   is watched, and then its float outputs become watched. Holding the tensors keeps their ids
   unique for the tape's life.

@@ -1,7 +1,7 @@
 """Python values and numpy arrays to tensor storage, with TensorFlow's dtype rules (section 2.1).
 
-Imports framework modules only. Variables and op recording are handled one layer up, in
-microtf.eager.execute.
+Imports framework modules only. Variable reads and op recording are handled one layer up, in
+microtf.eager.registry.
 """
 import numpy as np
 

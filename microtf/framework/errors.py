@@ -46,7 +46,3 @@ class FailedPreconditionError(OpError):
 class OutOfRangeError(OpError):
     pass
 
-
-def op_error(cls, message, op_name):
-    """An exception whose text ends with TensorFlow's `[Op:Name]` tag."""
-    return cls(None, op_name, "%s [Op:%s]" % (message, op_name))

@@ -48,8 +48,8 @@ _context = _CallContext()
 # Bumped by every attribute assignment on any layer, every add_weight and every in-place change
 # of a list or dict held by a layer: a layer's cached `weights` list is valid while the count it
 # was computed at is current. Global (not per layer) because a change in a sub-layer changes the
-# weights of every layer above it. Read before walking, so a concurrent change (another thread)
-# leaves the cache stale rather than wrong.
+# weights of every layer above it. Bumped AFTER each change and read BEFORE each walk, so a walk
+# that raced a change (another thread) is cached under a count the change's bump then retires.
 _generation = [0]
 
 
@@ -61,8 +61,10 @@ def _mutator(method):
     """A list/dict method that also invalidates the layers' weight caches."""
     @functools.wraps(method)
     def mutate(self, *args, **kwargs):
-        _changed()
-        return method(self, *args, **kwargs)
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            _changed()
     return mutate
 
 
@@ -171,16 +173,16 @@ class Layer:
         self._initialized = True
 
     def __setattr__(self, name, value):
-        _changed()
         if type(value) is list:
             value = _TrackedList(value)
         elif type(value) is dict:
             value = _TrackedDict(value)
         object.__setattr__(self, name, value)
+        _changed()
 
     def __delattr__(self, name):
-        _changed()
         object.__delattr__(self, name)
+        _changed()
 
     def _check_initialized(self):
         if not self.__dict__.get("_initialized"):
