@@ -589,3 +589,33 @@ def test_tape_gradient_through_the_value_assign_returns():
         v2 = v.assign([5.0, 6.0])  # an UnreadVariable: reading it reads v
         y = tf.reduce_sum(v2 * x)
     np.testing.assert_array_equal(tape.gradient(y, v).numpy(), [3.0, 4.0])
+
+
+def test_tape_custom_gradient_with_variables_gets_them_and_returns_their_gradients():
+    w = tf.Variable(2.0)
+
+    @tf.custom_gradient
+    def scaled(x):
+        def grad(dy, variables):
+            assert variables[0] is w
+            return dy * w, [dy * x * 10.0]  # a deliberately non-analytic variable gradient
+        return x * w, grad
+
+    x = tf.constant(3.0)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = scaled(x)
+    gx, gw = tape.gradient(y, [x, w])
+    assert float(gx) == 2.0 and float(gw) == 30.0
+
+
+def test_tape_custom_gradient_reading_variables_needs_the_keyword():
+    w = tf.Variable(2.0)
+
+    @tf.custom_gradient
+    def scaled(x):
+        return x * w, lambda dy: dy * w
+
+    with tf.GradientTape():
+        with pytest.raises(TypeError, match="grad_fn must accept a keyword argument 'variables'"):
+            scaled(tf.constant(3.0))

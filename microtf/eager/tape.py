@@ -15,6 +15,8 @@ Design:
   cycles, and a non-persistent tape drops everything as soon as `gradient` returns.
 """
 import enum
+import functools
+import inspect
 import warnings
 
 from ..framework.tensor import Tensor
@@ -378,17 +380,45 @@ def _build(s, it):
 
 
 # -- tf.custom_gradient ---------------------------------------------------------------------------
+class _VariableReads:
+    """Stands in for the tapes while a custom_gradient function runs: records nothing, collects
+    the trainable variables the function reads (through registry.read_variable)."""
+
+    _watch_accessed = True
+
+    def __init__(self):
+        self.variables = []
+
+    def _watch_one(self, var):
+        if not any(v is var for v in self.variables):
+            self.variables.append(var)
+
+    def _record(self, *entry):
+        pass
+
+
+def _takes_variables(fn):
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return True  # a builtin or C callable: let the call itself decide
+    return any(p.name == "variables" or p.kind is p.VAR_KEYWORD for p in params)
+
+
 def custom_gradient(f):
     """Decorator: `f(*x)` returns `(y, grad_fn)`; tapes then use `grad_fn(*dy)` for dx.
 
     `f` runs with recording paused, and one "CustomGradient" entry stands for all of it; grad_fn
-    is written with microtf ops, so an outer tape can differentiate it again."""
-    import functools
+    is written with microtf ops, so an outer tape can differentiate it again. If `f` reads
+    trainable variables, grad_fn must take them as a keyword argument, `grad_fn(*dy,
+    variables=[...])`, and return `(input_grads, variable_grads)`, as in TensorFlow."""
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         inputs = tuple(registry.convert_to_tensor(a) for a in args)
-        tapes, _state.tapes = _state.tapes, []
+        tapes = _state.tapes
+        reads = _VariableReads()
+        _state.tapes = [reads] if tapes else []
         try:
             result, grad_fn = f(*inputs, **kwargs)
         finally:
@@ -396,7 +426,17 @@ def custom_gradient(f):
         flat = _flatten(result)
         outputs = tuple(registry.convert_to_tensor(o) for o in flat)
         if tapes:
-            registry.record("CustomGradient", inputs, outputs, {"grad_fn": grad_fn})
+            variables = tuple(reads.variables)
+            if variables and not _takes_variables(grad_fn):
+                raise TypeError("If using @custom_gradient with a function that uses "
+                                "variables, then grad_fn must accept a keyword argument "
+                                "'variables'.")
+            for tape in tapes:  # the reads the stand-in saw, as the real tapes would have
+                for var in variables:
+                    if tape._watch_accessed:
+                        tape._watch_one(var)
+                tape._record("CustomGradient", inputs + variables, outputs,
+                             {"grad_fn": grad_fn, "variables": variables})
         return _pack_like(result, list(outputs))
 
     return wrapper
@@ -404,5 +444,11 @@ def custom_gradient(f):
 
 @registry.register_gradient("CustomGradient")
 def _custom_gradient_grad(op, *dys):
-    grads = op.attrs["grad_fn"](*dys)
-    return _flatten(grads) if isinstance(grads, (list, tuple)) else (grads,)
+    variables = op.attrs["variables"]
+    if not variables:
+        grads = op.attrs["grad_fn"](*dys)
+        return _flatten(grads) if isinstance(grads, (list, tuple)) else (grads,)
+    input_grads, variable_grads = op.attrs["grad_fn"](*dys, variables=list(variables))
+    input_grads = _flatten(input_grads) if isinstance(input_grads, (list, tuple)) else \
+        [input_grads]
+    return tuple(input_grads) + tuple(variable_grads)
