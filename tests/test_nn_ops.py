@@ -441,3 +441,13 @@ def test_bias_add_bad_input():
         bias_activation(x, tf.ones((4,)), "tanh")
     with pytest.raises(NotImplementedError, match="NCHW"):
         tf.nn.bias_add(x, tf.ones((4,)), data_format="NCHW")
+
+
+@pytest.mark.parametrize("grad_op", ["ReluGrad", "LeakyReluGrad", "SigmoidGrad",
+                                     "BiasActivationGrad"])
+def test_nn_backward_ops_refuse_mismatched_shapes(grad_op):
+    from microtf.eager.registry import get_op
+    attrs = {"LeakyReluGrad": {"alpha": 0.2}, "BiasActivationGrad": {"activation": "relu"}}
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"Incompatible shapes: \[2,3\] vs. \[3,2\] \[Op:%s\]" % grad_op):
+        get_op(grad_op).function(tf.ones((2, 3)), tf.ones((3, 2)), **attrs.get(grad_op, {}))

@@ -65,6 +65,13 @@ def broadcast_shape(xs, ys, op_name):
     return tuple(out)
 
 
+def check_same_shape(a, b, op_name):
+    """Backward ops pair a saved tensor with its gradient: their shapes must be equal."""
+    if a.shape != b.shape:
+        raise op_error("Incompatible shapes: %s vs. %s" % (dims_text(a.shape), dims_text(b.shape)),
+                       op_name)
+
+
 def is_row_of(small, big):
     """Whether `small` broadcasts to exactly `big` by repeating it along leading axes only
     (same shape, bias rows, scalars): then flat index i of big reads small[i % small.size]."""

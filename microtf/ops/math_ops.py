@@ -21,7 +21,7 @@ from ..framework.tensor import Tensor, contiguous
 from ..framework.variable import Variable
 from . import array_ops as _array
 from ._common import (FLOATS, NUMERIC, NUMERIC_BOOL, broadcast_shape, check_alloc, dims_text,
-                      is_row_of, op_error)
+                      check_same_shape, is_row_of, op_error)
 
 __all__ = ["add", "subtract", "multiply", "divide", "truediv", "floordiv", "floormod", "mod",
            "pow", "negative", "square", "sqrt", "exp", "log", "log1p", "abs", "sign",
@@ -544,6 +544,7 @@ def _sigmoid_grad(op, dy):
 @register_op("SigmoidGrad", dtypes=FLOATS)
 def sigmoid_grad(y, dy):
     """dy * y * (1 - y) in one pass (the backward kernel of Sigmoid)."""
+    check_same_shape(y, dy, "SigmoidGrad")
     return K.sigmoid_backward(y, dy)
 
 

@@ -18,7 +18,7 @@ from ..framework.errors import InvalidArgumentError
 from ..framework.tensor import contiguous
 from . import array_ops as _array
 from . import math_ops as _math
-from ._common import FLOATS, NUMERIC, dims_text, op_error
+from ._common import FLOATS, NUMERIC, check_same_shape, dims_text, op_error
 
 __all__ = ["bias_add", "relu", "leaky_relu", "softplus", "softmax", "log_softmax",
            "sigmoid_cross_entropy_with_logits", "softmax_cross_entropy_with_logits",
@@ -88,6 +88,7 @@ def _relu_grad(op, dy):
 @register_op("ReluGrad", dtypes=NUMERIC)
 def relu_grad(gradients, features):
     """gradients where features > 0, else 0."""
+    check_same_shape(gradients, features, "ReluGrad")
     if gradients.dtype in _KERNEL_DTYPES:
         out = np.empty_like(gradients)
         K.relu_backward(features, gradients, out)  # one pass instead of compare + where
@@ -169,6 +170,7 @@ def _bias_activation_grad(op, dy):
 @register_op("BiasActivationGrad", dtypes=FLOATS)
 def _bias_activation_grad_op(y, dy, activation):
     """(dz, dbias): dz = dy * act'(y) and its sums over the leading axes, in one pass."""
+    check_same_shape(y, dy, "BiasActivationGrad")
     return K.bias_activation_backward(y, dy, activation, np.empty(y.shape[-1:], y.dtype))
 
 
@@ -213,6 +215,7 @@ def _leaky_relu_grad(op, dy):
 
 @register_op("LeakyReluGrad", dtypes=FLOATS)
 def _leaky_relu_grad_op(gradients, features, alpha):
+    check_same_shape(gradients, features, "LeakyReluGrad")
     return np.where(features > 0, gradients, gradients * gradients.dtype.type(alpha))
 
 
