@@ -455,6 +455,13 @@ cdef object _binary(str fn, int op, cnp.ndarray a, cnp.ndarray b, object out, in
             "(same shape, a trailing row, or a scalar)")
     _overlap(fn, o, "out", a, "a", True)
     _overlap(fn, o, "out", b, "b", True)
+    _run_binary(t, op, a, b, o, n, nb, swap)
+    return o
+
+
+cdef inline void _run_binary(int t, int op, cnp.ndarray a, cnp.ndarray b, cnp.ndarray o,
+                             npy_intp n, npy_intp nb, int swap) noexcept:
+    """The loop over checked arrays, without the GIL when the size makes that pay."""
     cdef void* pa = cnp.PyArray_DATA(a)
     cdef void* pb = cnp.PyArray_DATA(b)
     cdef void* po = cnp.PyArray_DATA(o)
@@ -463,7 +470,6 @@ cdef object _binary(str fn, int op, cnp.ndarray a, cnp.ndarray b, object out, in
             _binary_any(t, op, pa, pb, po, n, nb, swap)
     else:
         _binary_any(t, op, pa, pb, po, n, nb, swap)
-    return o
 
 
 def add(cnp.ndarray a not None, cnp.ndarray b not None, out=None):
@@ -522,16 +528,8 @@ def binary(int op, x, y):
     cdef cnp.ndarray o = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a), t, 0)
     cdef npy_intp n = cnp.PyArray_SIZE(a)
     cdef npy_intp nb = cnp.PyArray_SIZE(b)
-    if n == 0:
-        return o
-    cdef void* pa = cnp.PyArray_DATA(a)
-    cdef void* pb = cnp.PyArray_DATA(b)
-    cdef void* po = cnp.PyArray_DATA(o)
-    if n >= NOGIL_MIN:
-        with nogil:
-            _binary_any(t, op, pa, pb, po, n, nb, swap)
-    else:
-        _binary_any(t, op, pa, pb, po, n, nb, swap)
+    if n != 0:
+        _run_binary(t, op, a, b, o, n, nb, swap)
     return o
 
 
