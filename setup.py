@@ -1,4 +1,5 @@
-"""Build the Cython kernels: every csrc/<stem>.pyx becomes microtf._kernels.<stem>.
+"""Build the compiled parts: every csrc/<stem>.pyx (the kernels) becomes microtf._kernels.<stem>,
+and microtf/eager/_executor.pyx (the op call path) becomes microtf.eager._executor.
 
 Environment switches (read at build time):
   MICROTF_DEBUG=1            bounds/wraparound checks on, -O0 -g
@@ -48,16 +49,19 @@ directives = {
 sources = sorted(glob(os.path.join("csrc", "*.pyx")))
 if not sources:
     raise SystemExit("setup.py: no csrc/*.pyx found; run it from the repository root")
+modules = [("microtf._kernels." + os.path.splitext(os.path.basename(src))[0], src)
+           for src in sources]
+modules.append(("microtf.eager._executor", os.path.join("microtf", "eager", "_executor.pyx")))
 extensions = [
     Extension(
-        "microtf._kernels." + os.path.splitext(os.path.basename(src))[0],
+        module,
         [src],
         include_dirs=[numpy.get_include(), "csrc"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
         extra_compile_args=compile_args,
         extra_link_args=link_args,
     )
-    for src in sources
+    for module, src in modules
 ]
 
 setup(

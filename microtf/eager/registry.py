@@ -9,9 +9,10 @@ An op is registered by name with a forward function that works on numpy arrays:
     def sigmoid(x):                  # x: ndarray; attributes arrive as keyword arguments
         return kernels.sigmoid(x)    # an ndarray, or a tuple of them for several outputs
 
-`register_op` returns the public op: it converts its inputs to tensors (Python scalars and numpy
-arrays take the dtype of the first tensor argument, as TensorFlow does), checks dtypes, runs the
-forward, wraps the outputs, and records one entry on every tape that watches an input. The
+`register_op` returns the public op (an OpFunction, compiled in _executor.pyx): it converts its
+inputs to tensors (Python scalars and numpy arrays take the dtype of the first tensor argument, as
+TensorFlow does; the conversion and TensorFlow's dtype errors are `_convert_and_check` below),
+runs the forward, wraps the outputs, and records one entry on every tape that watches an input. The
 gradient, registered under the same name, receives that entry and the output gradients:
 
     @register_gradient("Sigmoid")
@@ -26,8 +27,9 @@ import numpy as np
 from ..framework import dtypes as _dt
 from ..framework.convert import scalar_to_array, to_array
 from ..framework.errors import InvalidArgumentError
-from ..framework.tensor import Tensor, wrap
+from ..framework.tensor import Tensor, _dtype_of, wrap
 from ..framework.variable import Variable
+from ._executor import OpFunction
 
 _OPS = {}
 _GRADIENTS = {}
@@ -76,44 +78,11 @@ def register_op(name, forward=None, *, dtypes=None, same_dtype=True, scalar_erro
 
     # ids, not DTypes: DType.__hash__ is Python code, too slow for every op call.
     allowed = frozenset(map(id, opdef.dtypes)) if opdef.dtypes is not None else None
-    state = tape_state
-
-    def op(*inputs, name=None, **attrs):
-        # The common case costs a type test per input: every input is already a Tensor of one
-        # allowed dtype. Anything else takes the general conversion and checking path.
-        n = len(inputs)
-        if n == 2:
-            x, y = inputs
-            if type(x) is not Tensor or type(y) is not Tensor or (
-                    x._dtype is not y._dtype if same_dtype else allowed is not None
-                    and id(y._dtype) not in allowed) or (
-                    allowed is not None and id(x._dtype) not in allowed):
-                x, y = _convert_and_check(inputs, opdef)
-            tensors = (x, y)
-            out = forward(x._value, y._value, **attrs)
-        elif n == 1:
-            x = inputs[0]
-            if type(x) is not Tensor or allowed is not None and id(x._dtype) not in allowed:
-                (x,) = _convert_and_check(inputs, opdef)
-            tensors = (x,)
-            out = forward(x._value, **attrs)
-        else:
-            tensors = _convert_and_check(inputs, opdef)
-            out = forward(*[t._value for t in tensors], **attrs)
-        if type(out) is tuple:
-            outputs = tuple([wrap(o) for o in out])
-            result = outputs
-        else:
-            result = wrap(out)
-            outputs = (result,)
-        tapes = state.tapes
-        if tapes:
-            for tape in tapes:
-                tape._record(opdef.name, tensors, outputs, attrs)
-        return result
-
+    # The call path is compiled (microtf/eager/_executor.pyx): it converts inputs through
+    # _convert_and_check only when they are not already Tensors of an accepted dtype, runs
+    # forward on their arrays, wraps the outputs and offers the call to the recording tapes.
+    op = OpFunction(opdef, allowed, tape_state, _convert_and_check, Tensor, _dtype_of, wrap)
     functools.update_wrapper(op, forward)
-    op.op_def = opdef
     opdef.function = op
     _OPS[name] = opdef
     return op
