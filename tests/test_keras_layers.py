@@ -875,3 +875,11 @@ def test_dense_fused_bias_activation_gradients(activation):
     d = 2 * y * dact
     np.testing.assert_allclose(gk.numpy(), x.T @ d, rtol=1e-10)
     np.testing.assert_allclose(gb.numpy(), d.sum(axis=0), rtol=1e-10)
+
+
+def test_keras_backend_clear_session_restarts_automatic_names():
+    tf.keras.layers.Dense(2)
+    assert tf.keras.layers.Dense(2).name != "dense"
+    tf.keras.backend.clear_session()
+    assert tf.keras.layers.Dense(2).name == "dense"
+    assert tf.keras.layers.Dense(2).name == "dense_1"

@@ -4,9 +4,16 @@ from ..eager.registry import convert_to_tensor
 from ..framework import dtypes
 from ..ops import array_ops, math_ops, nn_ops
 
-__all__ = ["epsilon", "floatx", "sparse_categorical_crossentropy"]
+__all__ = ["clear_session", "epsilon", "floatx", "sparse_categorical_crossentropy"]
 
 _EPSILON = 1e-7
+
+
+def clear_session(free_memory=True):
+    """Resets Keras's global state, as Keras 3: automatic layer names start again from `dense`.
+    (microtf keeps no graph or other global caches that would need freeing.)"""
+    from . import naming
+    naming.reset()
 
 
 def epsilon():

@@ -11,6 +11,11 @@ def unique_name(base):
     return base if n == 0 else "%s_%d" % (base, n)
 
 
+def reset():
+    """Forgets every counter: the next `dense` is `dense` again (keras.backend.clear_session)."""
+    _counts.clear()
+
+
 def to_snake_case(name):
     """OurDenseLayer -> our_dense_layer."""
     name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
