@@ -11,7 +11,7 @@ from . import dtypes
 from .convert import to_array
 from .errors import InvalidArgumentError
 from .shape import TensorShape
-from .tensor import ArrayValue, Tensor, contiguous, numpy_repr, wrap
+from .tensor import ArrayValue, Tensor, contiguous, numpy_repr
 
 
 def _read(var):
@@ -84,7 +84,7 @@ class Variable(ArrayValue):
         return _read(self)
 
     # -- writing ------------------------------------------------------------------------------
-    def _converted(self, value, op_name):
+    def _converted(self, value):
         """`value` as an ndarray of this variable's dtype, with TensorFlow's refusals."""
         if isinstance(value, (Tensor, Variable)):
             if value._dtype is not self._dtype:
@@ -105,7 +105,7 @@ class Variable(ArrayValue):
 
     def assign(self, value, use_locking=False, name=None, read_value=True):
         """Replaces the value; the shape and dtype must match the variable's."""
-        arr = self._converted(value, "AssignVariableOp")
+        arr = self._converted(value)
         if arr.shape != self._value.shape and not self._shape.is_compatible_with(arr.shape):
             raise ValueError("Cannot assign value to variable ' %s': Shape mismatch.The variable "
                              "shape %s, and the assigned value shape %s are incompatible."
@@ -113,7 +113,7 @@ class Variable(ArrayValue):
         return self._set(np.array(arr, copy=True, order="C"), read_value)
 
     def _update(self, value, sign, op_name, read_value):
-        arr = self._converted(value, op_name)
+        arr = self._converted(value)
         if arr.shape != self._value.shape:
             raise InvalidArgumentError(
                 None, op_name,
@@ -176,7 +176,3 @@ class UnreadVariable(Variable):
 def _dims(shape):
     return "[%s]" % ",".join(str(d) for d in shape)
 
-
-def snapshot(var):
-    """A Tensor sharing the variable's current storage (safe: assign replaces it)."""
-    return wrap(var._value, var._dtype)
