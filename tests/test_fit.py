@@ -329,25 +329,45 @@ def _logits_loss(labels):
     return float(-log_p[labels].mean())
 
 
-@pytest.mark.parametrize("loss", ["sparse_categorical_crossentropy", "categorical_crossentropy"])
-@pytest.mark.parametrize("activation", ["softmax", tf.nn.softmax])
-def test_evaluate_uses_softmax_logits_unless_run_eagerly(loss, activation):
-    x, labels = np.ones((4, 2), np.float32), np.array([0, 0, 1, 2])
-    y = labels if loss.startswith("sparse") else np.eye(3, dtype=np.float32)[labels]
-    model = _saturated_model(activation)
-    model.compile(loss=loss)
-    # Keras 3 (TF backend) traces evaluate: the loss is -log_softmax(z)[y], about 40 for class 0.
-    assert model.evaluate(x, y, verbose=0) == pytest.approx(_logits_loss(labels), rel=1e-5)
-    model.compile(loss=loss, run_eagerly=True)
-    # eager: probabilities clipped to [eps, 1 - eps], so classes 0 and 2 cost about -log(eps)
+def _clipped_loss(labels):
     z = np.array([-20.0, 20.0, 0.0])
     q = np.clip(np.exp(z - z.max()) / np.exp(z - z.max()).sum(), 1e-7, 1 - 1e-7)
-    clipped = float(np.mean(-np.log(q[labels] / q.sum())))
-    assert clipped < 13  # not the from-logits value (about 25)
-    assert model.evaluate(x, y, verbose=0) == pytest.approx(clipped, rel=1e-3)
-    # a loss called by hand is eager too
-    probs = model(x)
-    assert np.mean(tf.keras.losses.get(loss)(y, probs)) == pytest.approx(clipped, rel=1e-3)
+    return float(np.mean(-np.log(q[labels] / q.sum())))
+
+
+@pytest.mark.parametrize("loss", ["sparse_categorical_crossentropy", "categorical_crossentropy"])
+def test_keras_softmax_output_leads_the_loss_to_its_logits_eagerly_too(loss):
+    x, labels = np.ones((4, 2), np.float32), np.array([0, 0, 1, 2])
+    y = labels if loss.startswith("sparse") else np.eye(3, dtype=np.float32)[labels]
+    model = _saturated_model("softmax")
+    # Keras 3's softmax activation stores its input on the output (`_keras_logits`) and the
+    # cross-entropies use it: -log_softmax(z)[y], about 40 for class 0, in every mode.
+    for run_eagerly in (False, True):
+        model.compile(loss=loss, run_eagerly=run_eagerly)
+        assert model.evaluate(x, y, verbose=0) == pytest.approx(_logits_loss(labels), rel=1e-5)
+    probs = model(x)  # a loss called by hand on the model's output
+    assert np.mean(tf.keras.losses.get(loss)(y, probs)) == pytest.approx(_logits_loss(labels),
+                                                                         rel=1e-5)
+    # the same probabilities as a plain tensor: clipped to [eps, 1 - eps], about -log(eps)
+    plain = tf.constant(probs.numpy())
+    assert _clipped_loss(labels) < 13  # not the from-logits value (about 25)
+    assert np.mean(tf.keras.losses.get(loss)(y, plain)) == pytest.approx(_clipped_loss(labels),
+                                                                         rel=1e-3)
+
+
+@pytest.mark.parametrize("loss", ["sparse_categorical_crossentropy", "categorical_crossentropy"])
+def test_tf_nn_softmax_activation_gives_logits_only_in_traced_steps(loss):
+    x, labels = np.ones((4, 2), np.float32), np.array([0, 0, 1, 2])
+    y = labels if loss.startswith("sparse") else np.eye(3, dtype=np.float32)[labels]
+    model = _saturated_model(tf.nn.softmax)
+    # traced (fit/evaluate): the graph's Softmax op leads back to the logits
+    model.compile(loss=loss)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(_logits_loss(labels), rel=1e-5)
+    # eager: tf.nn.softmax leaves no logits behind, so the probabilities are clipped
+    model.compile(loss=loss, run_eagerly=True)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(_clipped_loss(labels), rel=1e-3)
+    assert np.mean(tf.keras.losses.get(loss)(y, model(x))) == pytest.approx(
+        _clipped_loss(labels), rel=1e-3)
 
 
 def test_fit_gradient_from_softmax_logits_is_not_clipped_away():
@@ -375,4 +395,4 @@ def test_softmax_logits_are_not_kept_after_a_step():
     model = _saturated_model()
     model.compile(loss="sparse_categorical_crossentropy")
     model.fit(np.ones((4, 2), np.float32), np.zeros(4), verbose=0)
-    assert activations._compiled.softmax_logits is None
+    assert activations._compiled.active is False

@@ -93,7 +93,9 @@ class Tensor(ArrayValue):
     Storage is one C-contiguous numpy array owned by the tensor; `.numpy()` returns a copy.
     """
 
-    __slots__ = ("_value", "_dtype", "__weakref__")
+    # _keras_logits: set by the Keras softmax activation on its output (TF's EagerTensor takes
+    # any attribute; Keras 3 stores the logits there for its cross-entropies). Unset otherwise.
+    __slots__ = ("_value", "_dtype", "_keras_logits", "__weakref__")
 
     def __init__(self, *args, **kwargs):
         raise TypeError("Tensors are made by ops: use tf.constant(value) or "

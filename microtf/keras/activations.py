@@ -13,11 +13,11 @@ __all__ = ["relu", "sigmoid", "tanh", "softmax", "linear", "softplus", "softsign
 
 
 class _CompiledStep(threading.local):
-    """Per thread: inside fit's and evaluate's steps (Keras runs them as a traced tf.function),
-    the (probabilities, logits) pairs of the last-axis softmax activations computed so far."""
+    """Per thread: True inside fit's and evaluate's steps (Keras runs them as a traced
+    tf.function), where any Softmax op's output leads back to its input."""
 
     def __init__(self):
-        self.softmax_logits = None  # None outside a compiled step
+        self.active = False
 
 
 _compiled = _CompiledStep()
@@ -26,24 +26,21 @@ _compiled = _CompiledStep()
 @contextlib.contextmanager
 def compiled_step():
     """Marks a train/test step of fit/evaluate: Keras 3 (TensorFlow backend) traces those, and
-    in a graph its cross-entropies see that `output` was made by a Softmax op and use the op's
-    input as logits (keras/src/backend/tensorflow/nn.py, _get_logits). The fused, stable
-    from-logits loss is then both what Keras computes and the fastest path."""
-    outer = _compiled.softmax_logits
-    _compiled.softmax_logits = []
+    in a graph its cross-entropies also see that an `output` made by tf.nn.softmax comes from a
+    Softmax op and use the op's input as logits (keras/src/backend/tensorflow/nn.py,
+    _get_logits). Eagerly only the Keras softmax activation leaves its logits behind."""
+    outer = _compiled.active
+    _compiled.active = True
     try:
         yield
     finally:
-        _compiled.softmax_logits = outer
+        _compiled.active = outer
 
 
 def softmax_logits(output):
-    """The logits a softmax activation turned into `output` in the current compiled step, or
-    None (eager code, or `output` made by another op)."""
-    for probs, logits in _compiled.softmax_logits or ():
-        if probs is output:
-            return logits
-    return None
+    """The logits a softmax activation turned into `output` (Keras 3's `_keras_logits`), or
+    None when `output` was made otherwise."""
+    return getattr(output, "_keras_logits", None)
 
 
 def relu(x):
@@ -64,9 +61,9 @@ def tanh(x):
 def softmax(x, axis=-1):
     """exp(x) / sum(exp(x)) along `axis`."""
     out = nn_ops.softmax(x, axis=axis)
-    # TF's Softmax op works on the last axis (other axes add transposes around it).
-    if _compiled.softmax_logits is not None and axis in (-1, out.ndim - 1):
-        _compiled.softmax_logits.append((out, x))
+    # Keras 3 keeps the logits on the output: its cross-entropies then compute from them, in
+    # one stable fused op, instead of from clipped probabilities (and so does microtf).
+    out._keras_logits = x
     return out
 
 
@@ -77,9 +74,9 @@ def fused_name(fn):
 
 
 def apply(fn, x):
-    """fn(x) for a layer's activation; tf.nn.softmax runs as the Keras softmax, so that a
-    compiled step knows its logits either way (in TF both are one Softmax op)."""
-    return softmax(x) if fn is nn_ops.softmax else fn(x)
+    """fn(x) for a layer's activation; in a compiled step tf.nn.softmax runs as the Keras
+    softmax, whose output leads back to its logits (in a TF graph both are one Softmax op)."""
+    return softmax(x) if fn is nn_ops.softmax and _compiled.active else fn(x)
 
 
 def linear(x):

@@ -59,9 +59,10 @@ def _check_same_shape(target, output, rank_too=True):
 
 # -- per-sample cross-entropies (Keras's backend level) --------------------------------------------
 def _get_logits(output, from_logits, fn_name):
-    """Keras 3's _get_logits (TensorFlow backend): in fit/evaluate's traced steps, an `output`
-    made by a softmax activation is replaced by that softmax's input, used as logits. Eager
-    calls (a GradientTape loop, a loss called by hand) keep the probabilities."""
+    """Keras 3's _get_logits (TensorFlow backend): an `output` made by the Keras softmax
+    activation (or, in fit/evaluate's traced steps, by tf.nn.softmax as an activation) is
+    replaced by that softmax's input, used as logits: the loss is then the fused, stable
+    from-logits one, eagerly too (a GradientTape loop, a loss called by hand)."""
     logits = activations.softmax_logits(output)
     if logits is None:
         return output, from_logits
