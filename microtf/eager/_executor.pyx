@@ -1,5 +1,7 @@
 # cython: language_level=3
-"""The op executor's common path, compiled: what `register_op` returns for every op.
+"""The op executor's and the tape's common paths, compiled: what `register_op` returns for
+every op (OpFunction), and the half of GradientTape that runs per op and per gradient
+(TapeCore: recording, and the backward walk over the record).
 
 Design: an op call on small tensors is mostly bookkeeping (a type test per input, a dtype check,
 wrapping the output in a Tensor, offering the call to the recording tapes). In Python that
@@ -7,7 +9,8 @@ bookkeeping costs ~0.5 us per call, twice numpy's whole np.add on a (1,3) array;
 `__call__` it costs a fraction of that. Everything unusual goes back to Python code in
 microtf.eager.registry: converting Python values, numpy arrays and variables, and raising
 TensorFlow's dtype errors (`convert_and_check`), and wrapping unusual outputs (`wrap`).
-This module imports nothing of microtf: the registry hands it what it needs.
+This module imports nothing of microtf: the registry and the tape module hand it what it
+needs (OpFunction's arguments, `configure_backward`).
 """
 cimport numpy as cnp
 
@@ -81,8 +84,149 @@ cdef class OpFunction:
         tapes = self._state.tapes
         if tapes:
             for tape in tapes:
-                tape._record(self._name, tensors, outputs, attrs)
+                (<TapeCore?>tape)._record(self._name, tensors, outputs, attrs)
         return result
 
     def __repr__(self):
         return "<op %s>" % self._name
+
+
+# -- the tape ------------------------------------------------------------------------------------
+cdef class OpRecord:
+    """One recorded op as gradient functions see it (`op`): made during backward, for the
+    entries on a path from a source; the tape itself stores plain tuples, which are cheaper."""
+
+    cdef readonly object type, inputs, outputs, attrs, needs_grad
+
+    def __init__(self, op_type, inputs, outputs, attrs, needs_grad=None):
+        self.type = op_type
+        self.inputs = inputs
+        self.outputs = outputs
+        self.attrs = attrs
+        self.needs_grad = needs_grad
+
+    @property
+    def name(self):
+        return self.type
+
+    def get_attr(self, key):
+        return self.attrs[key]
+
+    def __repr__(self):
+        return "<OpRecord %s>" % self.type
+
+
+# What the backward walk needs from Python (set once by microtf.eager.tape).
+cdef dict _gradients = {}     # op name -> gradient function (registry._GRADIENTS)
+cdef object _get_gradient = None, _not_differentiable = None, _ops = None, _to_tensor = None
+cdef object _value_types = None, _warn = None
+
+
+def configure_backward(gradients, get_gradient, not_differentiable, ops, to_tensor,
+                       value_types, warn):
+    """Hands the backward walk the registry's gradient table, its lookup for unusual entries,
+    the ops module getter (for add/ones_like/zeros_like), conversion, (Tensor, Variable) and
+    warnings.warn."""
+    global _gradients, _get_gradient, _not_differentiable, _ops, _to_tensor, _value_types, _warn
+    _gradients = gradients
+    _get_gradient, _not_differentiable = get_gradient, not_differentiable
+    _ops, _to_tensor, _value_types, _warn = ops, to_tensor, value_types, warn
+
+
+cdef class TapeCore:
+    """The compiled half of GradientTape: the tensors it watches (by id, kept alive so ids stay
+    unique), the entries it recorded, and the reverse walk that turns them into gradients."""
+
+    cdef public dict _watched    # id -> tensor or variable
+    cdef public dict _variables  # id -> watched Variable, in watch order
+    cdef public list _entries    # (op name, input tensors, output tensors, attrs)
+
+    def __cinit__(self, *args, **kwargs):
+        self._watched = {}
+        self._variables = {}
+        self._entries = []
+
+    cpdef _record(self, op_type, inputs, outputs, attrs):
+        """Keeps the entry if one of its inputs is watched; its float outputs become watched."""
+        cdef dict watched = self._watched
+        for t in inputs:
+            if id(t) in watched:
+                break
+        else:
+            return
+        for o in outputs:
+            if o._dtype.is_floating:
+                watched[id(o)] = o
+        self._entries.append((op_type, inputs, outputs, attrs))
+
+    def _backward(self, targets, sources, seeds):
+        """The gradients of sum(targets) (seeded by `seeds`, else ones) for each source, None
+        where unconnected: a forward pass over the record marks what depends on a source, then
+        one iterative pass in reverse calls each gradient function and sums per tensor."""
+        ops = _ops()
+        cdef dict grads = {}
+        cdef set source_ids = set()
+        cdef set depends
+        cdef list relevant = []
+        cdef Py_ssize_t i
+        cdef OpRecord entry
+        for i, t in enumerate(targets):
+            if not isinstance(t, _value_types):
+                raise AttributeError("'%s' object has no attribute '_id': the target of "
+                                     "gradient() must be a Tensor (the result of microtf ops), "
+                                     "got %r" % (type(t).__name__, t))
+            seed = ops.ones_like(t) if seeds is None else _to_tensor(seeds[i], t.dtype)
+            key = id(t)
+            grads[key] = seed if key not in grads else ops.add(grads[key], seed)
+        for s in sources:
+            if not isinstance(s, _value_types):
+                raise AttributeError("'%s' object has no attribute 'dtype': the sources of "
+                                     "gradient() must be tensors or variables, got %r"
+                                     % (type(s).__name__, s))
+            if not s._dtype.is_floating:
+                # stacklevel 2: this compiled method has no frame; 1 is GradientTape.gradient.
+                _warn("The dtype of the source tensor must be floating (e.g. tf.float32) when "
+                      "calling GradientTape.gradient, got %r" % (s.dtype,), stacklevel=2)
+                continue
+            source_ids.add(id(s))
+
+        # Forward pass over the record: which tensors depend on a source.
+        depends = set(source_ids)
+        for op_type, inputs, outputs, attrs in self._entries:
+            needs = tuple([id(t) in depends for t in inputs])
+            if True in needs:
+                relevant.append(OpRecord(op_type, inputs, outputs, attrs, needs))
+                for o in outputs:
+                    depends.add(id(o))
+
+        for i in range(len(relevant) - 1, -1, -1):
+            entry = relevant[i]
+            outputs = entry.outputs
+            if len(outputs) == 1:  # most ops: no list building, no zero filling
+                key = id(outputs[0])
+                dy = grads.get(key) if key in source_ids else grads.pop(key, None)
+                if dy is None:
+                    continue
+                dys = (dy,)
+            else:
+                dys = [grads.get(id(o)) if id(o) in source_ids else grads.pop(id(o), None)
+                       for o in outputs]
+                if all(g is None for g in dys):
+                    continue
+                dys = [ops.zeros_like(o) if g is None else g for o, g in zip(outputs, dys)]
+            grad_fn = _gradients.get(entry.type)
+            if grad_fn is None or grad_fn is _not_differentiable:
+                grad_fn = _get_gradient(entry.type)  # raises, or gives the None-maker
+            in_grads = grad_fn(entry, *dys)
+            if not isinstance(in_grads, (tuple, list)):
+                in_grads = (in_grads,)
+            if len(in_grads) != len(entry.inputs):
+                raise ValueError("The gradient of op %r returned %d values for %d inputs."
+                                 % (entry.type, len(in_grads), len(entry.inputs)))
+            for t, g, needed in zip(entry.inputs, in_grads, entry.needs_grad):
+                if g is None or not needed:
+                    continue
+                key = id(t)
+                prev = grads.get(key)
+                grads[key] = g if prev is None else ops.add(prev, g)
+        return [grads.get(id(s)) if id(s) in source_ids else None for s in sources]

@@ -7,6 +7,9 @@ Design:
 - Recording is thread-local: `registry.tape_state.tapes` lists the tapes recording on this
   thread; an op offers itself to each of them (`_record`) only when that list is non-empty, so
   ops cost nothing extra without a tape. The tape stores each entry as a plain tuple.
+- The per-op and per-gradient work (`_record`, the `_backward` walk, OpRecord) is compiled:
+  TapeCore in microtf/eager/_executor.pyx, GradientTape's base class. This module keeps the
+  API: contexts, watching, gradient/jacobian argument handling, custom_gradient.
 - A tape keeps the tensors it watches (by id) alive; an op is recorded only if one of its inputs
   is watched, and then its float outputs become watched. Holding the tensors keeps their ids
   unique for the tape's life.
@@ -22,6 +25,7 @@ import warnings
 from ..framework.tensor import Tensor
 from ..framework.variable import Variable
 from . import registry
+from ._executor import OpRecord, TapeCore, configure_backward  # noqa: F401 (OpRecord: API)
 
 
 _state = registry.tape_state
@@ -32,35 +36,11 @@ class UnconnectedGradients(enum.Enum):
     ZERO = "zero"
 
 
-class OpRecord:
-    """One recorded op as gradient functions see it (`op`): made during backward, for the
-    entries on a path from a source; the tape itself stores plain tuples, which are cheaper."""
-
-    __slots__ = ("type", "inputs", "outputs", "attrs", "needs_grad")
-
-    def __init__(self, op_type, inputs, outputs, attrs, needs_grad=None):
-        self.type = op_type
-        self.inputs = inputs
-        self.outputs = outputs
-        self.attrs = attrs
-        self.needs_grad = needs_grad
-
-    @property
-    def name(self):
-        return self.type
-
-    def get_attr(self, key):
-        return self.attrs[key]
-
-    def __repr__(self):
-        return "<OpRecord %s>" % self.type
-
-
 def _is_differentiable(t):
     return t._dtype.is_floating
 
 
-class GradientTape:
+class GradientTape(TapeCore):
     """Records operations for automatic differentiation (tf.GradientTape)."""
 
     def __init__(self, persistent=False, watch_accessed_variables=True):
@@ -129,18 +109,6 @@ class GradientTape:
 
     def watched_variables(self):
         return tuple(self._variables.values())
-
-    def _record(self, op_type, inputs, outputs, attrs):
-        watched = self._watched
-        for t in inputs:
-            if id(t) in watched:
-                break
-        else:
-            return
-        for o in outputs:
-            if o._dtype.is_floating:
-                watched[id(o)] = o
-        self._entries.append((op_type, inputs, outputs, attrs))
 
     # -- differentiation ----------------------------------------------------------------------
     def gradient(self, target, sources, output_gradients=None,
@@ -224,72 +192,6 @@ class GradientTape:
         self._entries = []
         self._watched = {}
 
-    def _backward(self, targets, sources, seeds):
-        ops = _ops()
-        grads = {}
-        for i, t in enumerate(targets):
-            if not isinstance(t, (Tensor, Variable)):
-                raise AttributeError("'%s' object has no attribute '_id': the target of "
-                                     "gradient() must be a Tensor (the result of microtf ops), "
-                                     "got %r" % (type(t).__name__, t))
-            seed = ops.ones_like(t) if seeds is None else _to_tensor(seeds[i], t.dtype)
-            key = id(t)
-            grads[key] = seed if key not in grads else ops.add(grads[key], seed)
-        source_ids = set()
-        for s in sources:
-            if not isinstance(s, (Tensor, Variable)):
-                raise AttributeError("'%s' object has no attribute 'dtype': the sources of "
-                                     "gradient() must be tensors or variables, got %r"
-                                     % (type(s).__name__, s))
-            if not _is_differentiable(s):
-                warnings.warn("The dtype of the source tensor must be floating (e.g. "
-                              "tf.float32) when calling GradientTape.gradient, got %r"
-                              % (s.dtype,), stacklevel=3)
-                continue
-            source_ids.add(id(s))
-
-        # Forward pass over the record: which tensors depend on a source.
-        depends = set(source_ids)
-        relevant = []
-        for op_type, inputs, outputs, attrs in self._entries:
-            needs = tuple([id(t) in depends for t in inputs])
-            if True in needs:
-                relevant.append(OpRecord(op_type, inputs, outputs, attrs, needs))
-                for o in outputs:
-                    depends.add(id(o))
-
-        gradient_fns = registry._GRADIENTS
-        for entry in reversed(relevant):
-            outputs = entry.outputs
-            if len(outputs) == 1:  # most ops: no list building, no zero filling
-                key = id(outputs[0])
-                dy = grads.get(key) if key in source_ids else grads.pop(key, None)
-                if dy is None:
-                    continue
-                dys = (dy,)
-            else:
-                dys = [grads.get(id(o)) if id(o) in source_ids else grads.pop(id(o), None)
-                       for o in outputs]
-                if all(g is None for g in dys):
-                    continue
-                dys = [ops.zeros_like(o) if g is None else g for o, g in zip(outputs, dys)]
-            grad_fn = gradient_fns.get(entry.type)
-            if grad_fn is None or grad_fn is registry._NOT_DIFFERENTIABLE:
-                grad_fn = registry.get_gradient(entry.type)  # raises, or gives the None-maker
-            in_grads = grad_fn(entry, *dys)
-            if not isinstance(in_grads, (tuple, list)):
-                in_grads = (in_grads,)
-            if len(in_grads) != len(entry.inputs):
-                raise ValueError("The gradient of op %r returned %d values for %d inputs."
-                                 % (entry.type, len(in_grads), len(entry.inputs)))
-            for t, g, needed in zip(entry.inputs, in_grads, entry.needs_grad):
-                if g is None or not needed:
-                    continue
-                key = id(t)
-                prev = grads.get(key)
-                grads[key] = g if prev is None else ops.add(prev, g)
-        return [grads.get(id(s)) if id(s) in source_ids else None for s in sources]
-
 
 class _Nothing:
     def __enter__(self):
@@ -342,6 +244,10 @@ def _to_tensor(x, dtype=None):
     return registry.convert_to_tensor(x, dtype)
 
 
+configure_backward(registry._GRADIENTS, registry.get_gradient, registry._NOT_DIFFERENTIABLE, _ops,
+                   _to_tensor, (Tensor, Variable), warnings.warn)
+
+
 # -- nested structures (sources may be a tensor, list, tuple, dict, or a nesting of them) -------
 def _flatten(structure):
     if isinstance(structure, (Tensor, Variable)):
@@ -380,7 +286,7 @@ def _build(s, it):
 
 
 # -- tf.custom_gradient ---------------------------------------------------------------------------
-class _VariableReads:
+class _VariableReads(TapeCore):
     """Stands in for the tapes while a custom_gradient function runs: records nothing, collects
     the trainable variables the function reads (through registry.read_variable)."""
 
