@@ -22,12 +22,13 @@ cdef class OpFunction:
 
     cdef readonly object op_def
     cdef object _forward, _allowed, _state, _convert_and_check, _tensor, _dtype_of, _wrap
+    cdef object _variable, _read_variable, _scalar_tensor
     cdef str _name
     cdef bint _same_dtype
     cdef dict __dict__  # functools.update_wrapper gives it the forward's name and docstring
 
     def __init__(self, op_def, allowed_ids, state, convert_and_check, tensor_type, dtype_of,
-                 wrap):
+                 wrap, variable_type, read_variable, scalar_tensor):
         self.op_def = op_def
         self._forward = op_def.forward
         self._name = op_def.name
@@ -38,9 +39,25 @@ cdef class OpFunction:
         self._tensor = tensor_type
         self._dtype_of = dtype_of  # numpy dtype -> DType (dict.get), None for unusual ones
         self._wrap = wrap
+        self._variable = variable_type
+        self._read_variable = read_variable  # records the read on the tapes (ReadVariableOp)
+        self._scalar_tensor = scalar_tensor  # Python scalar -> cached 0-d Tensor of a dtype
 
     cdef inline bint _accepts(self, object dtype):
         return self._allowed is None or id(dtype) in self._allowed
+
+    cdef object _read_if_variable(self, object v):
+        return self._read_variable(v) if isinstance(v, self._variable) else v
+
+    cdef object _scalar_like(self, object v, object peer):
+        """A Python float/int as a 0-d tensor of peer's dtype, or `v` unchanged (anything else,
+        or a value that does not fit: the Python conversion then raises TF's error)."""
+        if type(v) is float or type(v) is int:
+            try:
+                return self._scalar_tensor(v, peer._dtype)
+            except (TypeError, ValueError, OverflowError):
+                pass
+        return v
 
     cdef object _result(self, object out):
         """The Tensor owning `out` (the common case inline, the rest in Python's wrap)."""
@@ -60,16 +77,29 @@ cdef class OpFunction:
         if n == 2:
             x = inputs[0]
             y = inputs[1]
+            # The common mixed cases without the Python conversion: variables (`x - 4` on a
+            # Variable) are read, and a float/int beside a tensor takes the tensor's dtype.
+            if type(x) is not T:
+                x = self._read_if_variable(x)
+            if type(y) is not T:
+                y = self._read_if_variable(y)
+            if self._same_dtype:
+                if type(x) is T and type(y) is not T:
+                    y = self._scalar_like(y, x)
+                elif type(y) is T and type(x) is not T:
+                    x = self._scalar_like(x, y)
             if (type(x) is not T or type(y) is not T or not self._accepts(x._dtype)
                     or (x._dtype is not y._dtype if self._same_dtype
                         else not self._accepts(y._dtype))):
-                x, y = self._convert_and_check(inputs, self.op_def)
+                x, y = self._convert_and_check((x, y), self.op_def)
             tensors = (x, y)
             out = self._forward(x._value, y._value, **attrs)
         elif n == 1:
             x = inputs[0]
+            if type(x) is not T:
+                x = self._read_if_variable(x)
             if type(x) is not T or not self._accepts(x._dtype):
-                (x,) = self._convert_and_check(inputs, self.op_def)
+                (x,) = self._convert_and_check((x,), self.op_def)
             tensors = (x,)
             out = self._forward(x._value, **attrs)
         else:

@@ -81,7 +81,8 @@ def register_op(name, forward=None, *, dtypes=None, same_dtype=True, scalar_erro
     # The call path is compiled (microtf/eager/_executor.pyx): it converts inputs through
     # _convert_and_check only when they are not already Tensors of an accepted dtype, runs
     # forward on their arrays, wraps the outputs and offers the call to the recording tapes.
-    op = OpFunction(opdef, allowed, tape_state, _convert_and_check, Tensor, _dtype_of, wrap)
+    op = OpFunction(opdef, allowed, tape_state, _convert_and_check, Tensor, _dtype_of, wrap,
+                    Variable, read_variable, scalar_tensor)
     functools.update_wrapper(op, forward)
     opdef.function = op
     _OPS[name] = opdef
