@@ -607,3 +607,23 @@ def test_matmul_numpy_layouts():
             np.testing.assert_allclose(got.numpy(), expected, rtol=1e-5, err_msg=name)
             got = tf.matmul(tf.constant(b.T.astype(dtype)), a.astype(dtype, copy=False).T)
             np.testing.assert_allclose(got.numpy(), expected.T, rtol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_square_by_pow_2_matches_numpy_bitwise_and_differentiates_twice(dtype):
+    # x ** 2 runs as x * x (the lab's loss); it must equal np.power exactly, extremes included.
+    info = np.finfo(dtype)
+    values = np.array([0.0, -0.0, 1.5, -3.25, info.max, -info.max, info.tiny, info.tiny / 4,
+                       np.inf, -np.inf, np.nan, 1e20], dtype=dtype)
+    got = (tf.constant(values) ** 2).numpy()
+    with np.errstate(over="ignore"):
+        want = np.power(values, dtype(2))
+    np.testing.assert_array_equal(got, want)
+    assert not np.signbit(got[1]) and not np.signbit(want[1])
+    x = tf.Variable(np.array([[-1.5, 0.0, 2.0]], dtype))
+    with tf.GradientTape() as outer:
+        with tf.GradientTape() as inner:
+            y = x ** 2
+        dx = inner.gradient(y, x)
+    np.testing.assert_array_equal(dx.numpy(), 2 * x.numpy())
+    np.testing.assert_array_equal(outer.gradient(dx, x).numpy(), np.full((1, 3), 2, dtype))

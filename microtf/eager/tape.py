@@ -115,7 +115,8 @@ class GradientTape(TapeCore):
                  unconnected_gradients=UnconnectedGradients.NONE):
         """d(sum of targets)/d(sources), with `sources`' structure (tensor, list, tuple, dict)."""
         self._check_usable()
-        unconnected = UnconnectedGradients(unconnected_gradients)
+        unconnected = (unconnected_gradients if unconnected_gradients.__class__ is
+                       UnconnectedGradients else UnconnectedGradients(unconnected_gradients))
         flat_sources = _flatten(sources)
         targets = _flatten(target)
         seeds = None if output_gradients is None else _flatten(output_gradients)

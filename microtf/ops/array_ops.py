@@ -41,8 +41,10 @@ def ones(shape, dtype=_dt.float32, name=None):
 def _like(x, dtype, fill):
     if not isinstance(x, (Tensor, Variable)):
         x = convert_to_tensor(x)
-    dtype = x.dtype if dtype is None else _dt.as_dtype(dtype)
-    return wrap(np.full(x._value.shape, fill, dtype=dtype._np), dtype)
+    dtype = x._dtype if dtype is None else _dt.as_dtype(dtype)
+    out = np.empty(x._value.shape, dtype=dtype._np)
+    out.fill(fill)  # np.full is Python code around these two C calls
+    return wrap(out, dtype)
 
 
 def zeros_like(input, dtype=None, name=None):  # noqa: A002 - TensorFlow's argument name

@@ -56,7 +56,7 @@ def _sum_to_shape(dy, shape):
 def sum_to_shape(dy, shape):
     """Unbroadcast: dy reduced to `shape` (identity when the shapes already agree)."""
     shape = tuple(shape)
-    if dy.shape._dims == shape:
+    if dy._value.shape == shape:
         return dy
     return _sum_to_shape(dy, shape=shape)
 
@@ -85,8 +85,8 @@ def _unbroadcast(op, gx, gy):
     """The two gradients of a broadcasting binary op, each summed back to its input's shape;
     gx/gy are callables so that work is skipped for inputs that need no gradient."""
     x, y = op.inputs
-    return (sum_to_shape(gx(), x.shape._dims) if op.needs_grad[0] else None,
-            sum_to_shape(gy(), y.shape._dims) if op.needs_grad[1] else None)
+    return (sum_to_shape(gx(), x._value.shape) if op.needs_grad[0] else None,
+            sum_to_shape(gy(), y._value.shape) if op.needs_grad[1] else None)
 
 
 # -- add, subtract, multiply, divide ----------------------------------------------------------
@@ -208,6 +208,10 @@ def pow(x, y):  # noqa: A001 - TensorFlow's name
     """x ** y; integers to negative integer powers are an error (numpy's too, but a ValueError)."""
     if x.dtype.kind in "iu" and np.any(y < 0):
         raise op_error("Integers to negative integer powers are not allowed", "Pow")
+    if y.ndim == 0 and y == 2 and x.dtype in _KERNEL_DTYPES:
+        out = K.binary(K.BINARY_MULTIPLY, x, x)  # x**2 (the lab's loss): x*x, as exact
+        if out is not None:
+            return out
     return np.power(x, y, out=_binary_out(x, y, "Pow"))
 
 
@@ -223,7 +227,12 @@ def _pow_grad(op, dy):
                              _array.zeros_like(x))
         return multiply(dy, multiply(op.outputs[0], log_x))
 
-    return _unbroadcast(op, lambda: multiply(dy, multiply(y, pow(x, subtract(y, 1)))), grad_y)
+    def grad_x():
+        if y._value.ndim == 0 and y._value == 2:
+            return multiply(dy, multiply(y, x))  # y * x**(y-1) with x**1 = x exactly
+        return multiply(dy, multiply(y, pow(x, subtract(y, 1))))
+
+    return _unbroadcast(op, grad_x, grad_y)
 
 
 # -- maximum, minimum, clip_by_value ----------------------------------------------------------
