@@ -205,6 +205,17 @@ cdef npy_intp _sparse_xent_rows(const floating* x, const int64_t* labels, floati
     return -1
 
 
+cdef void _softmax_rows(const floating* x, floating* y, npy_intp rows,
+                        npy_intp n) noexcept nogil:
+    cdef npy_intp r, j
+    cdef double lse
+    cdef floating finv
+    for r in range(rows):
+        finv = <floating>_exp_row(x + r * n, y + r * n, n, &lse)
+        for j in range(n):
+            y[r * n + j] *= finv
+
+
 # ---------------------------------------------------------------- dtype dispatch
 
 cdef void _relu_any(int t, void* x, void* out, npy_intp n) noexcept nogil:
@@ -234,6 +245,13 @@ cdef npy_intp _sparse_xent_any(int t, void* x, const int64_t* z, void* loss, voi
     if t == cnp.NPY_FLOAT:
         return _sparse_xent_rows(<const float*>x, z, <float*>loss, <float*>bp, rows, n)
     return _sparse_xent_rows(<const double*>x, z, <double*>loss, <double*>bp, rows, n)
+
+
+cdef void _softmax_any(int t, void* x, void* y, npy_intp rows, npy_intp n) noexcept nogil:
+    if t == cnp.NPY_FLOAT:
+        _softmax_rows(<const float*>x, <float*>y, rows, n)
+    else:
+        _softmax_rows(<const double*>x, <double*>y, rows, n)
 
 
 # ---------------------------------------------------------------- def wrappers
@@ -370,3 +388,30 @@ def sparse_softmax_xent_forward(cnp.ndarray logits not None, cnp.ndarray labels 
     else:
         bad = _sparse_xent_any(t, px, pz, pl, pb, rows, num_classes)
     return bad
+
+
+def softmax_forward(cnp.ndarray logits not None, cnp.ndarray out not None, npy_intp num_classes):
+    """Per row of num_classes: out = exp(x - max(x)) / sum(exp(x - max(x))), one pass to
+    exponentiate (the row stays in cache) and one to scale. A row holding inf or nan gives nan,
+    as numpy's formula and TensorFlow; an empty row stays empty.
+
+    logits  # IN  rows x num_classes, C order (class axis last)
+    out     # OUT the same size and dtype; must not share memory with logits
+    """
+    fn = "softmax_forward"
+    cdef int t = _float_typenum(fn, "logits", logits)
+    _same_size(fn, ["logits", "out"], [logits, out], t)
+    if num_classes <= 0:
+        return out
+    _overlap(fn, out, "out", logits, "logits", False)
+    cdef npy_intp rows = cnp.PyArray_SIZE(logits) // num_classes
+    if rows * num_classes != cnp.PyArray_SIZE(logits):
+        raise ValueError(f"{fn}: logits {_shape(logits)} is not made of rows of {num_classes}")
+    cdef void* px = cnp.PyArray_DATA(logits)
+    cdef void* po = cnp.PyArray_DATA(out)
+    if rows * num_classes >= NOGIL_MIN:
+        with nogil:
+            _softmax_any(t, px, po, rows, num_classes)
+    else:
+        _softmax_any(t, px, po, rows, num_classes)
+    return out

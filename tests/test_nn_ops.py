@@ -451,3 +451,37 @@ def test_nn_backward_ops_refuse_mismatched_shapes(grad_op):
     with pytest.raises(tf.errors.InvalidArgumentError,
                        match=r"Incompatible shapes: \[2,3\] vs. \[3,2\] \[Op:%s\]" % grad_op):
         get_op(grad_op).function(tf.ones((2, 3)), tf.ones((3, 2)), **attrs.get(grad_op, {}))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (7, 3), (5, 10), (3, 1000), (2, 0), (0, 4)])
+def test_softmax_kernel_rows_match_float64(shape, dtype):
+    # csrc/nn.pyx softmax_forward: last-axis rows; float32 exponentials from _fastmath.pxi.
+    from microtf import _kernels as K
+    rng = np.random.default_rng(sum(shape))
+    x = (rng.standard_normal(shape) * 30).astype(dtype)
+    got = K.softmax_forward(x, np.empty_like(x), shape[-1])
+    want = ref_softmax(x.astype(np.float64), -1)
+    np.testing.assert_allclose(got, want, rtol=4e-6 if dtype == np.float32 else 1e-13,
+                               atol=1e-37 if dtype == np.float32 else 0)
+    assert got.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_kernel_extremes_and_bad_arguments(dtype):
+    from microtf import _kernels as K
+    tiny = np.finfo(dtype).tiny
+    x = np.array([[0.0, -80.0, -90.0], [-np.inf] * 3, [np.nan, 0.0, 1.0], [np.inf, 1.0, 2.0],
+                  [tiny, -tiny, 0.0]], dtype=dtype)
+    got = K.softmax_forward(x, np.empty_like(x), 3)
+    with np.errstate(all="ignore"):
+        want = ref_softmax(x.astype(np.float64), -1)
+    np.testing.assert_allclose(got[[0, 4]], want[[0, 4]], rtol=4e-6, atol=0)
+    assert got[0, 2] > 0  # a subnormal in float32 (e^-90), kept as numpy keeps it
+    assert np.isnan(got[1:4]).all()  # -inf - -inf, nan, inf - inf: nan as numpy and TensorFlow
+    with pytest.raises(ValueError, match="rows of 2"):
+        K.softmax_forward(x, np.empty_like(x), 2)
+    with pytest.raises(ValueError):
+        K.softmax_forward(x, x, 3)  # out must not share memory with logits
+    with pytest.raises(TypeError):
+        K.softmax_forward(np.zeros(x.shape, np.int32), np.empty(x.shape, np.int32), 3)

@@ -14,8 +14,8 @@ try:
     from microtf._kernels.linalg import matmul
     from microtf._kernels.philox import (philox_normal, philox_permutation,
                                          philox_truncated_normal, philox_uint32, philox_uniform)
-    from microtf._kernels.nn import (relu_backward, relu_forward, softmax_xent_forward,
-                                     sparse_softmax_xent_forward)
+    from microtf._kernels.nn import (relu_backward, relu_forward, softmax_forward,
+                                     softmax_xent_forward, sparse_softmax_xent_forward)
     from microtf._kernels.optim import adam_update, sgd_momentum_update
 except ImportError as exc:  # pragma: no cover - depends on the build
     import os as _os
@@ -33,6 +33,7 @@ except ImportError as exc:  # pragma: no cover - depends on the build
 __all__ = ["add", "subtract", "multiply", "divide", "binary", "BINARY_ADD", "BINARY_SUBTRACT",
            "BINARY_MULTIPLY", "BINARY_DIVIDE", "matmul", "sigmoid",
            "sigmoid_backward", "sum_rows", "bias_activation", "bias_activation_backward",
-           "relu_forward", "relu_backward", "softmax_xent_forward", "sparse_softmax_xent_forward",
+           "relu_forward", "relu_backward", "softmax_forward", "softmax_xent_forward",
+           "sparse_softmax_xent_forward",
            "philox_uint32", "philox_uniform", "philox_normal", "philox_truncated_normal",
            "philox_permutation", "adam_update", "sgd_momentum_update"]

@@ -173,6 +173,10 @@ def _broadcast_to(x, shape):
     if out != shape:
         raise op_error("Unable to broadcast tensor of shape %s to tensor of shape %s"
                        % (dims_text(x.shape), dims_text(shape)), "BroadcastTo")
+    if x.size == 1:  # one value repeated (a reduction's gradient): two C calls
+        out = np.empty(shape, dtype=x.dtype)
+        out.fill(x.reshape(())[()])
+        return out
     return contiguous(np.broadcast_to(x, shape))
 
 

@@ -243,6 +243,8 @@ def _softplus_grad(op, dy):
 # -- softmax, log_softmax ------------------------------------------------------------------------
 @register_op("Softmax", dtypes=FLOATS)
 def _softmax(logits, axis):
+    if axis == logits.ndim - 1 and logits.dtype in _KERNEL_DTYPES:  # rows in csrc/nn.pyx
+        return K.softmax_forward(logits, np.empty_like(logits), logits.shape[-1])
     _, e, total = _shifted_exp(logits, axis)
     with np.errstate(invalid="ignore", divide="ignore"):
         return e / total

@@ -41,7 +41,7 @@ def _count(shape, axes):
 
 def _unreduce(dy, op):
     """dy (the gradient of a reduction's output) broadcast back to the input's shape."""
-    shape = op.inputs[0].shape._dims
+    shape = op.inputs[0]._value.shape
     dy = _array.reshape(dy, _kept_shape(shape, op.attrs["axis"]))
     return _array.broadcast_to(dy, shape)
 
@@ -91,8 +91,9 @@ def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
 @register_gradient("Mean")
 def _mean_grad(op, dy):
     """dx = dy / n broadcast back, n the number of reduced elements."""
-    n = _count(op.inputs[0].shape._dims, op.attrs["axis"])
-    return (_math.divide(_unreduce(dy, op), _constant_like(max(n, 1), dy)),)
+    n = _count(op.inputs[0]._value.shape, op.attrs["axis"])
+    # Divided before broadcasting: the same values, n times fewer divisions.
+    return (_unreduce(_math.divide(dy, _constant_like(max(n, 1), dy)), op),)
 
 
 @register_op("Prod", dtypes=NUMERIC)
