@@ -146,6 +146,37 @@ cdef class OpRecord:
         return "<OpRecord %s>" % self.type
 
 
+# -- variable reads -------------------------------------------------------------------------------
+cdef object _Tensor = None, _Variable = None, _state = None
+
+
+def configure_reads(tensor_type, variable_type, state):
+    """Hands read_variable the Tensor and Variable types and the registry's thread-local tape
+    stack."""
+    global _Tensor, _Variable, _state
+    _Tensor, _Variable, _state = tensor_type, variable_type, state
+
+
+def read_variable(var):
+    """A Tensor with the variable's current value; tapes see the read (a ReadVariableOp entry)
+    and, when they watch accessed variables, watch a trainable variable first."""
+    if type(var) is not _Variable:
+        var = getattr(var, "_var", var)  # what assign* returned (UnreadVariable) is the variable
+    t = _Tensor.__new__(_Tensor)
+    t._value = var._value
+    t._dtype = var._dtype
+    tapes = _state.tapes
+    if tapes:
+        for tape in tapes:
+            if (<TapeCore?>tape)._watch_accessed and var._trainable:
+                (<TapeCore>tape)._watch_one(var)
+        inputs = (var,)
+        outputs = (t,)
+        for tape in tapes:
+            (<TapeCore>tape)._record("ReadVariableOp", inputs, outputs, None)
+    return t
+
+
 # What the backward walk needs from Python (set once by microtf.eager.tape).
 cdef dict _gradients = {}     # op name -> gradient function (registry._GRADIENTS)
 cdef object _get_gradient = None, _not_differentiable = None, _ops = None, _to_tensor = None
@@ -170,11 +201,20 @@ cdef class TapeCore:
     cdef public dict _watched    # id -> tensor or variable
     cdef public dict _variables  # id -> watched Variable, in watch order
     cdef public list _entries    # (op name, input tensors, output tensors, attrs)
+    cdef public bint _watch_accessed  # trainable variables read while recording get watched
 
     def __cinit__(self, *args, **kwargs):
         self._watched = {}
         self._variables = {}
         self._entries = []
+        self._watch_accessed = True
+
+    cpdef _watch_one(self, t):
+        key = id(t)
+        if key not in self._watched:
+            self._watched[key] = t
+            if isinstance(t, _Variable):
+                self._variables[key] = t
 
     cpdef _record(self, op_type, inputs, outputs, attrs):
         """Keeps the entry if one of its inputs is watched; its float outputs become watched."""

@@ -29,7 +29,7 @@ from ..framework.convert import scalar_to_array, to_array
 from ..framework.errors import InvalidArgumentError
 from ..framework.tensor import Tensor, _dtype_of, wrap
 from ..framework.variable import Variable
-from ._executor import OpFunction
+from ._executor import OpFunction, configure_reads, read_variable
 
 _OPS = {}
 _GRADIENTS = {}
@@ -41,6 +41,7 @@ class _TapeState(threading.local):
 
 
 tape_state = _TapeState()
+configure_reads(Tensor, Variable, tape_state)  # read_variable is compiled (_executor.pyx)
 
 
 class OpDef:
@@ -132,19 +133,6 @@ def record(op_type, inputs, outputs, attrs):
 
 
 # -- conversion --------------------------------------------------------------------------------
-def read_variable(var):
-    """A Tensor with the variable's current value; tapes see the read (ReadVariableOp)."""
-    var = getattr(var, "_var", var)  # what assign* returned (UnreadVariable) is the variable
-    t = wrap(var._value, var._dtype)
-    tapes = tape_state.tapes
-    if tapes:
-        for tape in tapes:
-            if tape._watch_accessed and var._trainable:
-                tape._watch_one(var)
-        record("ReadVariableOp", (var,), (t,), None)
-    return t
-
-
 def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
     """tf.convert_to_tensor: tensors pass through, variables are read, the rest is converted."""
     if dtype is not None:

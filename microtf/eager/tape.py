@@ -100,13 +100,6 @@ class GradientTape(TapeCore):
                               "tf.float32), got %r" % (t.dtype,), stacklevel=2)
             self._watch_one(t)
 
-    def _watch_one(self, t):
-        key = id(t)
-        if key not in self._watched:
-            self._watched[key] = t
-            if isinstance(t, Variable):
-                self._variables[key] = t
-
     def watched_variables(self):
         return tuple(self._variables.values())
 
@@ -290,8 +283,6 @@ def _build(s, it):
 class _VariableReads(TapeCore):
     """Stands in for the tapes while a custom_gradient function runs: records nothing, collects
     the trainable variables the function reads (through registry.read_variable)."""
-
-    _watch_accessed = True
 
     def __init__(self):
         self.variables = []
