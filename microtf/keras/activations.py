@@ -2,7 +2,6 @@
 
 Each is written with microtf ops, so gradients (and second derivatives) come from the ops'.
 """
-import contextlib
 import threading
 
 from ..ops import math_ops, nn_ops
@@ -23,18 +22,22 @@ class _CompiledStep(threading.local):
 _compiled = _CompiledStep()
 
 
-@contextlib.contextmanager
-def compiled_step():
+class compiled_step:
     """Marks a train/test step of fit/evaluate: Keras 3 (TensorFlow backend) traces those, and
     in a graph its cross-entropies also see that an `output` made by tf.nn.softmax comes from a
     Softmax op and use the op's input as logits (keras/src/backend/tensorflow/nn.py,
-    _get_logits). Eagerly only the Keras softmax activation leaves its logits behind."""
-    outer = _compiled.active
-    _compiled.active = True
-    try:
-        yield
-    finally:
-        _compiled.active = outer
+    _get_logits). Eagerly only the Keras softmax activation leaves its logits behind.
+    A class rather than a generator context manager: it is entered at every step."""
+
+    __slots__ = ("_outer",)
+
+    def __enter__(self):
+        self._outer = _compiled.active
+        _compiled.active = True
+
+    def __exit__(self, *exc):
+        _compiled.active = self._outer
+        return False
 
 
 def softmax_logits(output):
