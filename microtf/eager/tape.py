@@ -242,10 +242,15 @@ configure_backward(registry._GRADIENTS, registry.get_gradient, registry._NOT_DIF
                    _to_tensor, (Tensor, Variable), warnings.warn)
 
 
+_VALUES = (Tensor, Variable)
+
+
 # -- nested structures (sources may be a tensor, list, tuple, dict, or a nesting of them) -------
 def _flatten(structure):
     if isinstance(structure, (Tensor, Variable)):
         return [structure]
+    if type(structure) is list and all([isinstance(s, _VALUES) for s in structure]):
+        return list(structure)  # a flat list (model.trainable_variables): no walk
     out = []
     stack = [structure]
     while stack:
@@ -262,6 +267,8 @@ def _flatten(structure):
 def _pack_like(structure, flat):
     if isinstance(structure, (Tensor, Variable)):
         return flat[0]
+    if type(structure) is list and all([isinstance(s, _VALUES) for s in structure]):
+        return list(flat)
     return _build(structure, iter(flat))
 
 
