@@ -115,7 +115,9 @@ def _cast(x, DstT):
     if (x.dtype == object) != (DstT is _dt.string):
         raise op_error("Cast %s to %s is not supported" % (_dt.from_numpy(x.dtype).name,
                                                           DstT.name), "Cast", UnimplementedError)
-    with np.errstate(invalid="ignore", over="ignore"):
+    if x.dtype.kind != "f":  # ints and bools cast without floating-point warnings
+        return x.astype(DstT._np)
+    with np.errstate(invalid="ignore", over="ignore"):  # nan/inf to int, float64 to float32
         return x.astype(DstT._np)
 
 
