@@ -39,8 +39,9 @@ def test_kernels_keep_subnormals():
 
 
 def test_kernels_export_api():
-    for name in ["matmul", "add", "subtract", "multiply", "divide", "binary", "sum_rows",
-                 "sigmoid", "sigmoid_backward", "bias_activation", "bias_activation_backward"]:
+    for name in ["matmul", "matmul_or_none", "add", "subtract", "multiply", "divide", "binary",
+                 "sum_rows", "sigmoid", "sigmoid_backward", "bias_activation",
+                 "bias_activation_backward"]:
         assert callable(getattr(K, name))
 
 
@@ -165,6 +166,65 @@ def test_matmul_random_shapes_hypothesis():
         assert_close(out, _mm(a, b, np.zeros((m, n)), ta, tb), dtype, scale=max(k, 1))
 
     check()
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("m,k,n", [(1, 2, 3), (1, 3, 3), (3, 5, 7), (17, 33, 9), (64, 64, 64),
+                                   (0, 3, 2), (3, 2, 0), (2, 0, 3), (0, 0, 0)])
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+def test_matmul_or_none_matches_numpy(dtype, m, k, n, ta, tb):
+    a = rand((k, m) if ta else (m, k), dtype, 1)
+    b = rand((n, k) if tb else (k, n), dtype, 2)
+    got = K.matmul_or_none(a, b, ta, tb, 1 << 24)
+    assert got.dtype == dtype and got.shape == (m, n) and got.flags.c_contiguous
+    assert_close(got, _mm(a, b, np.zeros((m, n)), ta, tb), dtype, scale=max(k, 1))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_matmul_or_none_extreme_values(dtype):
+    # IEEE products and sums, as numpy's matmul: nan and inf propagate, subnormals survive.
+    tiny = np.finfo(dtype).smallest_subnormal
+    a = np.array([[np.nan, 1], [np.inf, 1], [tiny, 0], [np.inf, -np.inf]], dtype)
+    b = np.array([[1, 2, 0], [1, 1, 0]], dtype)
+    got = K.matmul_or_none(a, b, False, False, 1 << 24)
+    with np.errstate(invalid="ignore"):  # inf * 0 and inf - inf are nan
+        want = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    finite = ~np.isnan(want)
+    assert np.array_equal(got[finite], want[finite].astype(dtype))
+    assert got[2, 0] == tiny and got[2, 1] == 2 * tiny
+
+
+def test_matmul_or_none_declines_what_it_does_not_compute():
+    f4, f8 = np.ones((2, 2), np.float32), np.ones((2, 2))
+    declined = [
+        (np.ones((2, 2), np.int64), np.ones((2, 2), np.int64)),  # not float
+        (np.ones((2, 2), np.float16), np.ones((2, 2), np.float16)),
+        (f4, f8), (f8, f4),                                      # mixed dtypes
+        ([[1.0]], [[1.0]]), (f8, [[1.0, 0.0], [0.0, 1.0]]),      # not arrays
+        (np.ones(2), f8), (f8, np.ones((1, 2, 2))),              # not 2-D
+        (np.ones((2, 3)), f8),                                   # inner dimensions differ
+        (np.ones((3, 2)).T, np.ones((3, 2))),                    # not C-contiguous
+        (f8, np.empty((2, 4))[:, ::2]),
+        (f8.astype(">f8"), f8),                                  # byte-swapped
+    ]
+    misaligned = np.zeros(33, np.uint8)[1:].view(np.float64).reshape(2, 2)
+    assert not misaligned.flags.aligned
+    declined.append((misaligned, f8))
+    for a, b in declined:
+        assert K.matmul_or_none(a, b, False, False, 1 << 24) is None
+    # The transposed shapes decide: (2, 3)^T @ (2, 2) is fine, (2, 3) @ (2, 2)^T is not.
+    assert K.matmul_or_none(np.ones((2, 3)), f8, True, False, 1 << 24).shape == (3, 2)
+    assert K.matmul_or_none(np.ones((2, 3)), f8, False, True, 1 << 24) is None
+
+
+@pytest.mark.parametrize("m,n", [(3, 4), (12, 1), (1, 12), (0, 13), (13, 0)])
+def test_matmul_or_none_output_size_limit(m, n):
+    a, b = np.ones((m, 2)), np.ones((2, n))
+    assert K.matmul_or_none(a, b, False, False, 12).shape == (m, n)
+    assert K.matmul_or_none(a, b, False, False, m * n) is not None
+    if m * n:
+        assert K.matmul_or_none(a, b, False, False, m * n - 1) is None
 
 
 # ------------------------------------------------------------------------------ add / sum_rows
