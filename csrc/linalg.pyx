@@ -4,9 +4,9 @@
 Design:
 - Two def wrappers share `_compute`, which dispatches on the dtype number to the fused `_gemm`
   (no Cython fused def: its runtime dispatch costs microseconds). `matmul` validates every
-  argument with numpy's C API and raises on misuse; `matmul_or_none` is the MatMul op's
-  forward for the common case and returns None for anything else, so that the op's Python
-  code (TensorFlow's errors, integer and batched products) runs only when needed.
+  argument with numpy's C API and raises on misuse; `matmul_forward` builds the MatMul op's
+  forward, which computes the common case and hands anything else to the op's Python code
+  (TensorFlow's errors, integer and batched products), so that code runs only when needed.
 - op(a) @ op(b) is computed by gemm with transpose flags, never with transposed copies, so the
   backward pass of a matmul (dA = dY @ B^T, dB = A^T @ dY) is two calls without allocations.
 - BLAS is column-major, our arrays are row-major; see `_gemm` for the argument order.
@@ -155,16 +155,26 @@ def matmul(cnp.ndarray a not None, cnp.ndarray b not None, out=None,
     return _compute(t, a, b, c, m, n, k, transpose_a, transpose_b, beta)
 
 
-def matmul_or_none(a, b, bint transpose_a, bint transpose_b, npy_intp max_size):
-    """op(a) @ op(b) as a new array, or None when this is not the common case; never raises
-    for its inputs (MemoryError aside).
+def matmul_forward(fallback, npy_intp max_size):
+    """The forward of the MatMul op: `matmul(a, b, transpose_a=False, transpose_b=False)`.
 
-    The common case: a and b 2-D float32 or both float64 arrays, native, aligned, C-contiguous,
-    with equal inner dimensions and at most max_size output elements. Everything else (other
-    dtypes, batches, the errors for mismatched shapes, large outputs checked before allocation)
-    is the caller's. This exists for speed: an op's Python-level checks cost more than a small
-    gemm; here they are a few struct reads.
+    The common case is computed here: a and b 2-D, both float32 or both float64, native, aligned
+    and C-contiguous, with equal inner dimensions and at most max_size output elements; the
+    result is a new array. Anything else returns `fallback(a, b, transpose_a, transpose_b)`:
+    other dtypes, batches, the errors for mismatched shapes, large outputs to be checked before
+    allocation. A closure compiled here rather than a Python forward calling `matmul`: the
+    Python frame and checks alone cost more than a (1, 3) @ (3, 3) gemm.
     """
+    def matmul(a, b, bint transpose_a=False, bint transpose_b=False):
+        """op(a) @ op(b); 2-D float products are one BLAS gemm call with transpose flags."""
+        out = _product_or_none(a, b, transpose_a, transpose_b, max_size)
+        return out if out is not None else fallback(a, b, transpose_a, transpose_b)
+    return matmul
+
+
+cdef object _product_or_none(object a, object b, bint transpose_a, bint transpose_b,
+                             npy_intp max_size):
+    """matmul_forward's common case: op(a) @ op(b) as a new array, or None if not that case."""
     if not cnp.PyArray_Check(a):
         return None
     cdef int t = cnp.PyArray_TYPE(<cnp.ndarray>a)

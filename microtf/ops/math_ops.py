@@ -468,13 +468,10 @@ logical_not = _elementwise("LogicalNot", np.logical_not, "NOT x elementwise (boo
 
 
 # -- matmul ------------------------------------------------------------------------------------
-@register_op("MatMul", dtypes=NUMERIC)
-def _matmul(a, b, transpose_a=False, transpose_b=False):
-    """op(a) @ op(b); 2-D float products are one BLAS gemm call with transpose flags."""
-    # The common case (2-D float, matching shapes, a small output) is checked and computed in C.
-    out = K.matmul_or_none(a, b, transpose_a, transpose_b, _SMALL_ALLOC)
-    if out is not None:
-        return out
+def _matmul_rest(a, b, transpose_a, transpose_b):
+    """MatMul's forward beyond its common case (2-D float products of at most _SMALL_ALLOC
+    elements, computed in C by K.matmul_forward): TensorFlow's errors, other dtypes, batches
+    and large outputs."""
     if a.ndim < 2 or b.ndim < 2:
         which = 0 if a.ndim < 2 else 1
         raise op_error("In[%d] ndims must be >= 2: %d\nHint: unlike numpy, tf.matmul needs "
@@ -498,6 +495,10 @@ def _matmul(a, b, transpose_a=False, transpose_b=False):
     out = np.empty(check_alloc(batch + (m, n), a.dtype, "BatchMatMulV2"), dtype=a.dtype)
     with np.errstate(all="ignore"):
         return np.matmul(at, bt, out=out)
+
+
+# The forward is compiled: a Python frame and Python checks cost more than a (1, 3) @ (3, 3) gemm.
+_matmul = register_op("MatMul", K.matmul_forward(_matmul_rest, _SMALL_ALLOC), dtypes=NUMERIC)
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
