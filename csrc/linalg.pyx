@@ -2,8 +2,11 @@
 """Matrix product kernels (BLAS gemm through scipy.linalg.cython_blas); imports nothing of microtf.
 
 Design:
-- One def wrapper, `matmul`, validates with numpy's C API and dispatches on the dtype number to
-  the fused `_gemm` (no Cython fused def: its runtime dispatch costs microseconds).
+- Two def wrappers share `_compute`, which dispatches on the dtype number to the fused `_gemm`
+  (no Cython fused def: its runtime dispatch costs microseconds). `matmul` validates every
+  argument with numpy's C API and raises on misuse; `matmul_forward` builds the MatMul op's
+  forward, which computes the common case and hands anything else to the op's Python code
+  (TensorFlow's errors, integer and batched products), so that code runs only when needed.
 - op(a) @ op(b) is computed by gemm with transpose flags, never with transposed copies, so the
   backward pass of a matmul (dA = dY @ B^T, dB = A^T @ dY) is two calls without allocations.
 - BLAS is column-major, our arrays are row-major; see `_gemm` for the argument order.
@@ -75,6 +78,35 @@ cdef inline int _blas_dim(npy_intp d, str what) except -1:
     return <int>d
 
 
+cdef inline bint _usable(object x, int t):
+    """x is an ndarray gemm can read as it is: 2-D, dtype number t, native, aligned, C order."""
+    return (cnp.PyArray_Check(x) and cnp.PyArray_NDIM(<cnp.ndarray>x) == 2
+            and cnp.PyArray_TYPE(<cnp.ndarray>x) == t
+            and cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>x)
+            and cnp.PyArray_ISALIGNED(<cnp.ndarray>x)
+            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>x))
+
+
+cdef object _compute(int t, cnp.ndarray a, cnp.ndarray b, cnp.ndarray c, npy_intp m,
+                     npy_intp n, npy_intp k, bint transpose_a, bint transpose_b, double beta):
+    """c = op(a) @ op(b) + beta * c for arrays already validated; returns c."""
+    if m == 0 or n == 0:
+        return c
+    cdef int im = _blas_dim(m, "m")
+    cdef int in_ = _blas_dim(n, "n")
+    cdef int ik = _blas_dim(k, "k")
+    cdef void* pa = cnp.PyArray_DATA(a)
+    cdef void* pb = cnp.PyArray_DATA(b)
+    cdef void* pc = cnp.PyArray_DATA(c)
+    # Work, not size, decides: a 1x1 gemm is ~100 ns, as much as a GIL round trip.
+    if <double>m * <double>n * <double>(k if k > 0 else 1) >= NOGIL_MIN:
+        with nogil:
+            _matmul_any(t, pa, pb, pc, im, in_, ik, transpose_a, transpose_b, beta)
+    else:
+        _matmul_any(t, pa, pb, pc, im, in_, ik, transpose_a, transpose_b, beta)
+    return c
+
+
 def matmul(cnp.ndarray a not None, cnp.ndarray b not None, out=None,
            bint transpose_a=False, bint transpose_b=False, double beta=0.0):
     """out = op(a) @ op(b) + beta * out, where op transposes when its flag is set; returns out.
@@ -120,19 +152,44 @@ def matmul(cnp.ndarray a not None, cnp.ndarray b not None, out=None,
             raise ValueError(f"matmul: out must have shape ({m}, {n}), got {_shape(c)}")
         _overlap("matmul", c, "out", a, "a", False)
         _overlap("matmul", c, "out", b, "b", False)
-    if m == 0 or n == 0:
-        return c
-    cdef int im = _blas_dim(m, "m")
-    cdef int in_ = _blas_dim(n, "n")
-    cdef int ik = _blas_dim(k, "k")
-    cdef void* pa = cnp.PyArray_DATA(a)
-    cdef void* pb = cnp.PyArray_DATA(b)
-    cdef void* pc = cnp.PyArray_DATA(c)
-    # Work, not size, decides: a 1x1 gemm is ~100 ns, as much as a GIL round trip.
-    cdef bint release = <double>m * <double>n * <double>(k if k > 0 else 1) >= NOGIL_MIN
-    if release:
-        with nogil:
-            _matmul_any(t, pa, pb, pc, im, in_, ik, transpose_a, transpose_b, beta)
-    else:
-        _matmul_any(t, pa, pb, pc, im, in_, ik, transpose_a, transpose_b, beta)
-    return c
+    return _compute(t, a, b, c, m, n, k, transpose_a, transpose_b, beta)
+
+
+def matmul_forward(fallback, npy_intp max_size):
+    """The forward of the MatMul op: `matmul(a, b, transpose_a=False, transpose_b=False)`.
+
+    The common case is computed here: a and b 2-D, both float32 or both float64, native, aligned
+    and C-contiguous, with equal inner dimensions and at most max_size output elements; the
+    result is a new array. Anything else returns `fallback(a, b, transpose_a, transpose_b)`:
+    other dtypes, batches, the errors for mismatched shapes, large outputs to be checked before
+    allocation. A closure compiled here rather than a Python forward calling `matmul`: the
+    Python frame and checks alone cost more than a (1, 3) @ (3, 3) gemm.
+    """
+    def matmul(a, b, bint transpose_a=False, bint transpose_b=False):
+        """op(a) @ op(b); 2-D float products are one BLAS gemm call with transpose flags."""
+        out = _product_or_none(a, b, transpose_a, transpose_b, max_size)
+        return out if out is not None else fallback(a, b, transpose_a, transpose_b)
+    return matmul
+
+
+cdef object _product_or_none(object a, object b, bint transpose_a, bint transpose_b,
+                             npy_intp max_size):
+    """matmul_forward's common case: op(a) @ op(b) as a new array, or None if not that case."""
+    if not cnp.PyArray_Check(a):
+        return None
+    cdef int t = cnp.PyArray_TYPE(<cnp.ndarray>a)
+    if (t != cnp.NPY_FLOAT and t != cnp.NPY_DOUBLE) or not _usable(a, t) or not _usable(b, t):
+        return None
+    cdef npy_intp* da = cnp.PyArray_DIMS(<cnp.ndarray>a)
+    cdef npy_intp* db = cnp.PyArray_DIMS(<cnp.ndarray>b)
+    cdef npy_intp dims[2]
+    dims[0] = da[1] if transpose_a else da[0]
+    dims[1] = db[0] if transpose_b else db[1]
+    cdef npy_intp k = da[0] if transpose_a else da[1]
+    if (k != (db[1] if transpose_b else db[0])
+            or k > INT_MAX or dims[0] > INT_MAX or dims[1] > INT_MAX):
+        return None
+    if dims[0] != 0 and dims[1] > max_size // dims[0]:  # m * n > max_size, without overflow
+        return None
+    c = cnp.PyArray_EMPTY(2, dims, t, 0)
+    return _compute(t, a, b, c, dims[0], dims[1], k, transpose_a, transpose_b, 0.0)

@@ -39,8 +39,9 @@ def test_kernels_keep_subnormals():
 
 
 def test_kernels_export_api():
-    for name in ["matmul", "add", "subtract", "multiply", "divide", "binary", "sum_rows",
-                 "sigmoid", "sigmoid_backward", "bias_activation", "bias_activation_backward"]:
+    for name in ["matmul", "matmul_forward", "add", "subtract", "multiply", "divide", "binary",
+                 "sum_rows", "sigmoid", "sigmoid_backward", "bias_activation",
+                 "bias_activation_backward"]:
         assert callable(getattr(K, name))
 
 
@@ -166,6 +167,73 @@ def test_matmul_random_shapes_hypothesis():
 
     check()
 
+
+def _declined(*args):
+    return ("fallback",) + args
+
+
+_forward = K.matmul_forward(_declined, 1 << 24)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("m,k,n", [(1, 2, 3), (1, 3, 3), (3, 5, 7), (17, 33, 9), (64, 64, 64),
+                                   (0, 3, 2), (3, 2, 0), (2, 0, 3), (0, 0, 0)])
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+def test_matmul_forward_matches_numpy(dtype, m, k, n, ta, tb):
+    a = rand((k, m) if ta else (m, k), dtype, 1)
+    b = rand((n, k) if tb else (k, n), dtype, 2)
+    got = _forward(a, b, transpose_a=ta, transpose_b=tb)
+    assert type(got) is np.ndarray and got.dtype == dtype and got.shape == (m, n)
+    assert got.flags.c_contiguous
+    assert_close(got, _mm(a, b, np.zeros((m, n)), ta, tb), dtype, scale=max(k, 1))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_matmul_forward_extreme_values(dtype):
+    # IEEE products and sums, as numpy's matmul: nan and inf propagate, subnormals survive.
+    tiny = np.finfo(dtype).smallest_subnormal
+    a = np.array([[np.nan, 1], [np.inf, 1], [tiny, 0], [np.inf, -np.inf]], dtype)
+    b = np.array([[1, 2, 0], [1, 1, 0]], dtype)
+    got = _forward(a, b)
+    with np.errstate(invalid="ignore"):  # inf * 0 and inf - inf are nan
+        want = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    finite = ~np.isnan(want)
+    assert np.array_equal(got[finite], want[finite].astype(dtype))
+    assert got[2, 0] == tiny and got[2, 1] == 2 * tiny
+
+
+def test_matmul_forward_falls_back_for_the_rest():
+    f4, f8 = np.ones((2, 2), np.float32), np.ones((2, 2))
+    misaligned = np.zeros(33, np.uint8)[1:].view(np.float64).reshape(2, 2)
+    assert not misaligned.flags.aligned
+    declined = [
+        (np.ones((2, 2), np.int64), np.ones((2, 2), np.int64)),  # not float
+        (np.ones((2, 2), np.float16), np.ones((2, 2), np.float16)),
+        (f4, f8), (f8, f4),                                      # mixed dtypes
+        ([[1.0]], [[1.0]]), (f8, [[1.0, 0.0], [0.0, 1.0]]),      # not arrays
+        (np.ones(2), f8), (f8, np.ones((1, 2, 2))),              # not 2-D
+        (np.ones((2, 3)), f8),                                   # inner dimensions differ
+        (np.ones((3, 2)).T, np.ones((3, 2))),                    # not C-contiguous
+        (f8, np.empty((2, 4))[:, ::2]),
+        (f8.astype(">f8"), f8),                                  # byte-swapped
+        (misaligned, f8),
+    ]
+    for a, b in declined:
+        got = _forward(a, b)
+        assert got[0] == "fallback" and got[1] is a and got[2] is b and got[3:] == (False, False)
+    # The transposed shapes decide: (2, 3)^T @ (2, 2) is computed, (2, 3) @ (2, 2)^T is not.
+    assert _forward(np.ones((2, 3)), f8, transpose_a=True).shape == (3, 2)
+    assert _forward(np.ones((2, 3)), f8, transpose_b=True)[3:] == (False, True)
+
+
+@pytest.mark.parametrize("m,n", [(3, 4), (12, 1), (1, 12), (0, 13), (13, 0)])
+def test_matmul_forward_output_size_limit(m, n):
+    a, b = np.ones((m, 2)), np.ones((2, n))
+    assert K.matmul_forward(_declined, 12)(a, b).shape == (m, n)
+    assert K.matmul_forward(_declined, m * n)(a, b).shape == (m, n)
+    if m * n:
+        assert K.matmul_forward(_declined, m * n - 1)(a, b)[0] == "fallback"
 
 # ------------------------------------------------------------------------------ add / sum_rows
 

@@ -11,7 +11,7 @@ try:
                                               bias_activation_backward, binary, divide,
                                               multiply, sigmoid, sigmoid_backward, subtract,
                                               sum_rows)
-    from microtf._kernels.linalg import matmul
+    from microtf._kernels.linalg import matmul, matmul_forward
     from microtf._kernels.philox import (philox_normal, philox_permutation,
                                          philox_truncated_normal, philox_uint32, philox_uniform)
     from microtf._kernels.nn import (relu_backward, relu_forward, softmax_forward,
@@ -31,7 +31,7 @@ except ImportError as exc:  # pragma: no cover - depends on the build
     ) from exc
 
 __all__ = ["add", "subtract", "multiply", "divide", "binary", "BINARY_ADD", "BINARY_SUBTRACT",
-           "BINARY_MULTIPLY", "BINARY_DIVIDE", "matmul", "sigmoid",
+           "BINARY_MULTIPLY", "BINARY_DIVIDE", "matmul", "matmul_forward", "sigmoid",
            "sigmoid_backward", "sum_rows", "bias_activation", "bias_activation_backward",
            "relu_forward", "relu_backward", "softmax_forward", "softmax_xent_forward",
            "sparse_softmax_xent_forward",
