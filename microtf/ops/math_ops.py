@@ -203,16 +203,25 @@ mod = floormod
 
 
 @register_op("Pow", dtypes=NUMERIC)
-@_ieee
 def pow(x, y):  # noqa: A001 - TensorFlow's name
     """x ** y; integers to negative integer powers are an error (numpy's too, but a ValueError)."""
     if x.dtype.kind in "iu" and np.any(y < 0):
         raise op_error("Integers to negative integer powers are not allowed", "Pow")
-    if y.ndim == 0 and y == 2 and x.dtype in _KERNEL_DTYPES:
-        out = K.binary(K.BINARY_MULTIPLY, x, x)  # x**2 (the lab's loss): x*x, as exact
+    if y.ndim == 0 and y == 2:  # x**2 (the lab's loss): x*x, as exact
+        return _square(x)
+    out = _binary_out(x, y, "Pow")
+    with np.errstate(all="ignore"):
+        return np.power(x, y, out=out)
+
+
+def _square(x):
+    """x * x: one kernel pass for floats (no errstate needed: the kernels never warn)."""
+    if x.dtype in _KERNEL_DTYPES:
+        out = K.binary(K.BINARY_MULTIPLY, x, x)
         if out is not None:
             return out
-    return np.power(x, y, out=_binary_out(x, y, "Pow"))
+    with np.errstate(all="ignore"):
+        return np.square(x)
 
 
 @register_gradient("Pow")
@@ -313,10 +322,9 @@ register_gradient("Neg")(lambda op, dy: (negative(dy),))
 
 
 @register_op("Square", dtypes=NUMERIC)
-@_ieee
 def square(x):
     """x * x."""
-    return np.square(x)
+    return _square(x)
 
 
 @register_gradient("Square")
