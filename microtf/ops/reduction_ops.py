@@ -1,7 +1,7 @@
 """Reductions (reduce_sum, reduce_mean, ...), argmax/argmin and norm: forward beside gradient.
 
-Imports the registry, the framework, microtf.ops._common and (as modules) array_ops and
-math_ops, whose ops the gradients are written with.
+Imports the kernels, the registry, the framework, microtf.ops._common and (as modules)
+array_ops and math_ops, whose ops the gradients are written with.
 
 Design: each reduction is one registered op whose attrs are the normalized axes (a sorted tuple
 of non-negative ints) and keepdims; the public function normalizes `axis` with TensorFlow's
