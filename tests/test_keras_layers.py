@@ -832,7 +832,8 @@ def test_layer_call_does_not_invalidate_weight_caches():
     assert layer_module._generation[0] == generation
 
 
-# -- Dense fuses its bias add with relu/sigmoid/linear (nn_ops.bias_activation) --------------------
+# -- Dense fuses its bias add with relu/sigmoid/linear (nn_ops.fused_matmul for matrices, -------
+# -- nn_ops.bias_activation after a batched matmul) ----------------------------------------------
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("activation,reference", [
     ("relu", lambda z: np.maximum(z, 0)), (tf.nn.relu, lambda z: np.maximum(z, 0)),
@@ -843,9 +844,10 @@ def test_dense_fused_bias_activation_matches_numpy(monkeypatch, dtype, activatio
                                                    shape):
     from microtf.ops import nn_ops
     calls = []
-    fused = nn_ops.bias_activation
-    monkeypatch.setattr(nn_ops, "bias_activation",
-                        lambda *a, **k: calls.append(a[2]) or fused(*a, **k))
+    for name in ("bias_activation", "fused_matmul"):
+        fused = getattr(nn_ops, name)
+        monkeypatch.setattr(nn_ops, name, lambda *a, fused=fused, name=name, **k:
+                            calls.append((name, a[-1])) or fused(*a, **k))
     layer = Dense(4, activation=activation, dtype=dtype, bias_initializer="random_normal")
     x = np.random.default_rng(0).standard_normal(shape)
     y = layer(tf.constant(x, dtype=dtype))
@@ -853,8 +855,9 @@ def test_dense_fused_bias_activation_matches_numpy(monkeypatch, dtype, activatio
     tol = 1e-5 if dtype == "float32" else 1e-12
     np.testing.assert_allclose(y.numpy(), reference(x @ w + b), rtol=tol, atol=tol)
     assert y.dtype.name == dtype
-    assert calls == ["linear" if activation in ("tanh", None) else  # tanh: bias fused alone
-                     getattr(activation, "__name__", activation)]
+    assert calls == [("fused_matmul" if len(shape) == 2 else "bias_activation",
+                      "linear" if activation in ("tanh", None) else  # tanh: bias fused alone
+                      getattr(activation, "__name__", activation))]
 
 
 @pytest.mark.parametrize("activation", ["relu", "sigmoid", None])

@@ -7,7 +7,7 @@ import pytest
 
 import microtf as tf
 from microtf.framework.errors import InvalidArgumentError
-from microtf.ops.nn_ops import bias_activation
+from microtf.ops.nn_ops import bias_activation, fused_matmul
 from microtf.testing import check_gradients
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -441,6 +441,90 @@ def test_bias_add_bad_input():
         bias_activation(x, tf.ones((4,)), "tanh")
     with pytest.raises(NotImplementedError, match="NCHW"):
         tf.nn.bias_add(x, tf.ones((4,)), data_format="NCHW")
+
+
+# -- matmul fused with bias and activation (Dense) ---------------------------------------------
+MATMUL_SHAPES = [((1, 1), (1, 1)), ((3, 5), (5, 4)), ((7, 1), (1, 3)), ((4, 9), (9, 1)),
+                 ((0, 3), (3, 2)), ((2, 0), (0, 3)), ((4, 3), (3, 0))]
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("ashape, bshape", MATMUL_SHAPES)
+@pytest.mark.parametrize("activation", ["linear", "relu", "sigmoid"])
+def test_fused_matmul_forward_backward(activation, ashape, bshape, dtype):
+    # These seeds give |a @ b + bias| >= 0.02: off relu's kink, as central differences need.
+    a, b = random_input(ashape), random_input(bshape, seed=2)
+    bias = random_input(bshape[1:], seed=3)
+    order = 2 if activation == "sigmoid" else 1
+    helper_test_op(lambda a, b, bias: fused_matmul(a, b, bias, activation),
+                   lambda a, b, bias: ref_bias_activation(a @ b, bias, activation),
+                   [a, b, bias], dtype, order=order)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("activation", ["linear", "relu", "sigmoid"])
+def test_fused_matmul_equals_the_unfused_ops_bitwise(monkeypatch, activation, dtype):
+    """Same gemm and same one-pass kernels, so the same bits as MatMul then BiasActivation, in
+    the forward and in the gradients; a gradient nobody asks for costs no gemm."""
+    from microtf import _kernels
+    a = tf.constant(random_input((33, 17)), dtype)
+    b = tf.Variable(random_input((17, 65), seed=2), dtype=dtype)
+    bias = tf.Variable(random_input((65,), seed=3), dtype=dtype)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(a)
+        fused = fused_matmul(a, b, bias, activation)
+        plain = bias_activation(tf.matmul(a, b), bias, activation)
+        loss_f, loss_p = tf.reduce_sum(fused ** 2), tf.reduce_sum(plain ** 2)
+    assert [e[0] for e in tape._entries].count("_FusedMatMul") == 1
+    np.testing.assert_array_equal(fused.numpy(), plain.numpy())
+    for g1, g2 in zip(tape.gradient(loss_f, [a, b, bias]), tape.gradient(loss_p, [a, b, bias])):
+        np.testing.assert_array_equal(g1.numpy(), g2.numpy())
+    gemms = []
+    gemm = _kernels.matmul
+    monkeypatch.setattr(_kernels, "matmul", lambda *args: gemms.append(args) or gemm(*args))
+    tape.gradient(loss_f, [b, bias])  # `a` needs no gradient: only a^T @ dz
+    assert len(gemms) == 1 and gemms[0][3:] == (True, False)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("activation", ["linear", "relu", "sigmoid"])
+def test_fused_matmul_extreme_values(activation, dtype):
+    """inf, nan, the largest finite value and subnormals through the identity matrix: the gemm
+    gives IEEE's answers (0 * inf = nan, no flush to zero), then the activation, as numpy."""
+    np_dt = dtype.as_numpy_dtype
+    tiny, big = np.finfo(np_dt).smallest_subnormal, np.finfo(np_dt).max
+    row = np.array([-np.inf, -big, -1e4, -tiny, tiny, 1e4, big, np.inf, np.nan], np_dt)
+    b = np.stack([row, np.full_like(row, tiny)])
+    a = np.eye(2, dtype=np_dt)
+    bias = np.zeros(row.shape, np_dt)
+    got = fused_matmul(tf.constant(a), tf.constant(b), tf.constant(bias), activation).numpy()
+    with np.errstate(all="ignore"):
+        expected = ref_bias_activation(np.matmul(a.astype(np.float64), b.astype(np.float64)),
+                                       bias, activation).astype(np_dt)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_fused_matmul_bad_input():
+    a, b = tf.ones((2, 3)), tf.ones((3, 4))
+    with pytest.raises(InvalidArgumentError, match=r"In\[0\] is not a matrix. Instead it has "
+                       r"shape \[3\] \[Op:_FusedMatMul\]"):
+        fused_matmul(tf.ones((3,)), b, tf.ones((4,)))
+    with pytest.raises(InvalidArgumentError, match=r"In\[1\] is not a matrix"):
+        fused_matmul(a, tf.ones((2, 3, 4)), tf.ones((4,)))
+    with pytest.raises(InvalidArgumentError, match=r"Matrix size-incompatible: In\[0\]: \[2,3\], "
+                       r"In\[1\]: \[4,4\]"):
+        fused_matmul(a, tf.ones((4, 4)), tf.ones((4,)))
+    with pytest.raises(InvalidArgumentError, match=r"Must provide as many biases as the last "
+                       r"dimension of the input tensor: \[3\] vs\. \[2,4\] \[Op:_FusedMatMul\]"):
+        fused_matmul(a, b, tf.ones((3,)))
+    with pytest.raises(InvalidArgumentError, match=r"Biases must be 1D: \[1,4\]"):
+        fused_matmul(a, b, tf.ones((1, 4)))
+    with pytest.raises(InvalidArgumentError, match="cannot compute _FusedMatMul as input #1"):
+        fused_matmul(a, tf.ones((3, 4), tf.float64), tf.ones((4,)))
+    with pytest.raises(InvalidArgumentError, match="Value for attr 'T' of int32"):
+        fused_matmul(tf.ones((2, 3), tf.int32), tf.ones((3, 4), tf.int32), tf.ones((4,), tf.int32))
+    with pytest.raises(ValueError, match=r"one of linear, relu, sigmoid, got 'tanh'"):
+        fused_matmul(a, b, tf.ones((4,)), "tanh")
 
 
 @pytest.mark.parametrize("grad_op", ["ReluGrad", "LeakyReluGrad", "SigmoidGrad",

@@ -12,6 +12,7 @@ import microtf as tf
 from microtf.testing import check_gradients
 
 InvalidArgumentError = tf.errors.InvalidArgumentError
+RNG_BITS = np.random.default_rng(5)
 pytestmark = pytest.mark.filterwarnings("error")
 
 
@@ -124,6 +125,41 @@ def test_extreme_values(name, dtype):
     with np.errstate(all="ignore"):  # in x's own dtype: float32 max + max overflows to inf
         expected = np_fn(x, 1, False)
     np.testing.assert_array_equal(tf_fn(tf.constant(x), 1).numpy(), expected)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("shape", [(1,), (7,), (129,), (1031,), (256, 1024), (3, 5, 7), (1000, 3),
+                                   (0, 4), (4, 0), (2, 0, 3)])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_sum_and_mean_over_leading_axes_match_numpy_bits(dtype, shape, keepdims):
+    """Float sums over axes (0, ..., k-1) run in csrc/'s sum_rows: numpy's own order of
+    additions in x's dtype (pairwise for a full sum, past its 128-element blocks; rows in order
+    otherwise), hence numpy's bits, not only numpy's float64 value within a tolerance."""
+    x = (RNG_BITS.standard_normal(shape) * RNG_BITS.choice([1e-3, 1.0, 1e3], shape)).astype(dtype)
+    for k in range(1, len(shape) + 1):
+        axes = list(range(k))
+        want = np.sum(x, tuple(axes), keepdims=keepdims, dtype=dtype)
+        got = tf.reduce_sum(tf.constant(x), axes, keepdims=keepdims)
+        assert got.dtype == dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got.numpy(), want)
+        with np.errstate(invalid="ignore"):  # the mean of nothing is nan
+            want_mean = np.divide(want, dtype(x.size // max(want.size, 1) if x.size else 0))
+        np.testing.assert_array_equal(tf.reduce_mean(tf.constant(x), axes, keepdims).numpy(),
+                                      want_mean)
+
+
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+@pytest.mark.parametrize("axis", [None, 0])
+def test_sum_over_leading_axes_extreme_values(dtype, axis):
+    info = np.finfo(dtype)
+    x = np.array([[np.inf, 1.0, -2.0, info.max, info.smallest_subnormal],
+                  [np.inf, -np.inf, 3.0, info.max, info.smallest_subnormal],
+                  [np.nan, 1.0, 0.0, -0.5, 0.0]], dtype)
+    with np.errstate(all="ignore"):  # in x's own dtype: max + max overflows to inf
+        want = np.sum(x, axis, dtype=dtype)
+    np.testing.assert_array_equal(tf.reduce_sum(tf.constant(x), axis).numpy(), want)
+    np.testing.assert_array_equal(tf.reduce_sum(tf.constant(x[:, 1:3]), axis).numpy(),
+                                  np.sum(x[:, 1:3], axis, dtype=dtype))
 
 
 @pytest.mark.parametrize("fn, np_fn", [(tf.reduce_any, np.any), (tf.reduce_all, np.all)])

@@ -2,11 +2,12 @@
 
 Imports the kernels, the registry, the framework, math_ops, array_ops and microtf.ops._common.
 relu, its gradient and the softmax cross-entropies run Cython kernels (csrc/nn.pyx) for float32
-and float64, bias_add and the fused bias + activation for Dense (bias_activation) run
-csrc/elementwise.pyx; other forwards are numerically stable numpy (max-shifted exponentials,
-log1p(exp(-|x|))); gradients are written with microtf ops so that nested tapes give second
-derivatives. The softmax cross-entropies return the
-loss and, as a second output kept for the gradient, backprop = softmax - labels from the same pass.
+and float64; bias_add and the fused bias + activation for Dense (bias_activation, and
+fused_matmul: the gemm, then bias + activation in place on its output) run csrc/elementwise.pyx;
+other forwards are numerically stable numpy (max-shifted exponentials, log1p(exp(-|x|))).
+Gradients are written with microtf ops so that nested tapes give second derivatives. The softmax
+cross-entropies return the loss and, as a second output kept for the gradient,
+backprop = softmax - labels from the same pass.
 """
 import numpy as np
 
@@ -188,6 +189,54 @@ def _bias_activation_grad_grad(op, gdz, gdb):
     if op.needs_grad[0] and activation == "sigmoid":
         gy = _math.multiply(_math.multiply(g, dy), _math.subtract(1, _math.multiply(2, y)))
     return gy, gdy
+
+
+# -- matmul fused with the bias add and an activation (Dense) -------------------------------------
+_matmul_forward = _math._matmul.op_def.forward  # MatMul's checks and gemm, without a tape entry
+
+
+@register_op("_FusedMatMul", dtypes=FLOATS)
+def _fused_matmul(a, b, bias, activation):
+    """act(a @ b + bias) for matrices a and b: the gemm, then bias and activation in one pass
+    over its output, in place. The product is never a tensor of its own, so no tape holds it:
+    one (m, n) array less per Dense layer and step (TensorFlow's grappler fuses the same ops
+    into _FusedMatMul)."""
+    for i, m in enumerate((a, b)):
+        if m.ndim != 2:
+            raise op_error("In[%d] is not a matrix. Instead it has shape %s"
+                           % (i, dims_text(m.shape)), "_FusedMatMul")
+    y = _matmul_forward(a, b)
+    _check_bias(y, bias, "_FusedMatMul")
+    return K.bias_activation(y, bias, activation, y)
+
+
+def fused_matmul(a, b, bias, activation="linear", name=None):
+    """Fused act(a @ b + bias) for Dense layers, a and b 2-D, act one of "linear", "relu",
+    "sigmoid"; backward: one pass for the activation's and the bias's gradients
+    (BiasActivationGrad), then one gemm per needed matrix gradient, transposes as flags.
+
+    Not a TensorFlow API name. Results equal activation(tf.nn.bias_add(tf.matmul(a, b), bias))."""
+    if activation not in _BIAS_ACTIVATIONS:
+        raise ValueError("fused_matmul: activation must be one of %s, got %r"
+                         % (", ".join(_BIAS_ACTIVATIONS), activation))
+    return _fused_matmul(a, b, bias, activation=activation)
+
+
+@register_gradient("_FusedMatMul")
+def _fused_matmul_grad(op, dy):
+    """dz = dy * act'(y) and dbias = dz summed over rows, in one pass (BiasActivationGrad; for
+    linear dz is dy itself); da = dz @ b^T, db = a^T @ dz."""
+    a, b, bias = op.inputs
+    need = op.needs_grad
+    activation = op.attrs["activation"]
+    if activation == "linear":
+        dz = dy
+        dbias = _math.sum_to_shape(dy, bias.shape._dims) if need[2] else None
+    else:
+        dz, dbias = _bias_activation_grad_op(op.outputs[0], dy, activation=activation)
+    return (_math._matmul(dz, b, transpose_a=False, transpose_b=True) if need[0] else None,
+            _math._matmul(a, dz, transpose_a=True, transpose_b=False) if need[1] else None,
+            dbias if need[2] else None)
 
 
 # -- leaky relu ----------------------------------------------------------------------------------

@@ -75,14 +75,18 @@ class Dense(Layer):
         x = inputs
         if not x.dtype.is_floating:
             x = _ops.cast(x, self._dtype)  # Keras's Dense accepts ints (its matmul promotes)
-        y = _ops.matmul(x, self.kernel)
+        fused = activations.fused_name(self.activation)
+        if (self.bias is not None and x._value.ndim == 2 and x._value.dtype in _FUSED_DTYPES
+                and x.dtype is self.kernel.dtype):
+            # The gemm, then bias and activation in one pass over its output; backward one pass
+            # for both and a gemm per matrix gradient (issue 5).
+            y = _nn.fused_matmul(x, self.kernel, self.bias, fused or "linear")
+            return y if fused else activations.apply(self.activation, y)
+        y = _ops.matmul(x, self.kernel)  # batches of matrices; or MatMul's dtype error
         if self.bias is None:
             return activations.apply(self.activation, y)
         if y._value.dtype not in _FUSED_DTYPES:
             return activations.apply(self.activation, _ops.add(y, self.bias))
-        # One pass forward and one backward (the bias gradient as row sums in the same pass)
-        # instead of a broadcasting add and an activation (issue 5).
-        fused = activations.fused_name(self.activation)
         if fused is not None:
             return _nn.bias_activation(y, self.bias, fused)
         return activations.apply(self.activation, _nn.bias_activation(y, self.bias, "linear"))
