@@ -46,6 +46,24 @@ cdef class OpFunction:
     cdef inline bint _accepts(self, object dtype):
         return self._allowed is None or id(dtype) in self._allowed
 
+    cdef tuple _tensors_of(self, tuple inputs):
+        """Three or more inputs (none is handled by the Python conversion): tensors and
+        variables of accepted, matching dtypes pass in C; anything else goes to Python."""
+        cdef list tensors = [self._read_if_variable(v) for v in inputs]
+        T = self._tensor
+        first = None
+        for t in tensors:
+            if type(t) is not T or not self._accepts(t._dtype):
+                break
+            if first is None:
+                first = t._dtype
+            elif self._same_dtype and t._dtype is not first:
+                break
+        else:
+            if tensors:
+                return tuple(tensors)
+        return tuple(self._convert_and_check(tuple(tensors), self.op_def))
+
     cdef object _read_if_variable(self, object v):
         return self._read_variable(v) if isinstance(v, self._variable) else v
 
@@ -103,7 +121,7 @@ cdef class OpFunction:
             tensors = (x,)
             out = self._forward(x._value, **attrs)
         else:
-            tensors = tuple(self._convert_and_check(inputs, self.op_def))
+            tensors = self._tensors_of(inputs)
             out = self._forward(*[t._value for t in tensors], **attrs)
         if type(out) is tuple:
             outputs = tuple([self._result(o) for o in out])
