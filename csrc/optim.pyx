@@ -1,5 +1,5 @@
 # distutils: extra_compile_args = -ffp-contract=off
-# Optimizer updates in one pass (keras.optimizers: Adam, SGD with momentum).
+# Optimizer updates in one pass (keras.optimizers: Adam, SGD with and without momentum).
 #
 # Design: numpy spends one pass and one temporary per operation of an update rule (Adam's takes
 # ten), and on a small model's weights the per-call overhead dominates: one loop per variable
@@ -94,6 +94,48 @@ def adam_update(cnp.ndarray w not None, cnp.ndarray g not None, cnp.ndarray m no
     else:
         _adam_any(t, pw, pg, pm, pv, alpha, c1, c2, eps, ow, om, ov, n)
     return w_out, m_out, v_out
+
+
+cdef void _sgd_f(const float* w, const float* g, float lr, float* w_out,
+                 npy_intp n) noexcept nogil:
+    cdef npy_intp i
+    for i in range(n):
+        w_out[i] = w[i] - g[i] * lr
+
+
+cdef void _sgd_d(const double* w, const double* g, double lr, double* w_out,
+                 npy_intp n) noexcept nogil:
+    cdef npy_intp i
+    for i in range(n):
+        w_out[i] = w[i] - g[i] * lr
+
+
+def sgd_update(cnp.ndarray w not None, cnp.ndarray g not None, double lr):
+    """Plain gradient descent; returns a fresh w' = w - g * lr (lr rounded to the dtype first),
+    one pass instead of numpy's two (a temporary for g * lr, then the subtraction).
+
+    w, g  # IN  one dtype (float32/float64), one size, C-contiguous
+    """
+    cdef int t = _float_typenum("sgd_update", "w", w)
+    _check("sgd_update", "w", w, t, False)
+    _check("sgd_update", "g", g, t, False)
+    cdef npy_intp n = _same_size("sgd_update", w, [g])
+    cdef cnp.ndarray w_out = _new_like(w, t)
+    cdef void* pw = cnp.PyArray_DATA(w)
+    cdef void* pg = cnp.PyArray_DATA(g)
+    cdef void* ow = cnp.PyArray_DATA(w_out)
+    if t == cnp.NPY_FLOAT:
+        if n >= NOGIL_MIN:
+            with nogil:
+                _sgd_f(<float*>pw, <float*>pg, <float>lr, <float*>ow, n)
+        else:
+            _sgd_f(<float*>pw, <float*>pg, <float>lr, <float*>ow, n)
+    elif n >= NOGIL_MIN:
+        with nogil:
+            _sgd_d(<double*>pw, <double*>pg, lr, <double*>ow, n)
+    else:
+        _sgd_d(<double*>pw, <double*>pg, lr, <double*>ow, n)
+    return w_out
 
 
 cdef void _momentum_f(const float* w, const float* g, const float* m, float lr, float mom,

@@ -16,7 +16,7 @@ try:
                                          philox_truncated_normal, philox_uint32, philox_uniform)
     from microtf._kernels.nn import (relu_backward, relu_forward, softmax_forward,
                                      softmax_xent_forward, sparse_softmax_xent_forward)
-    from microtf._kernels.optim import adam_update, sgd_momentum_update
+    from microtf._kernels.optim import adam_update, sgd_momentum_update, sgd_update
 except ImportError as exc:  # pragma: no cover - depends on the build
     import os as _os
     _checkout = _os.path.dirname(_os.path.dirname(_os.path.dirname(_os.path.abspath(__file__))))
@@ -36,4 +36,4 @@ __all__ = ["add", "subtract", "multiply", "divide", "binary", "BINARY_ADD", "BIN
            "relu_forward", "relu_backward", "softmax_forward", "softmax_xent_forward",
            "sparse_softmax_xent_forward",
            "philox_uint32", "philox_uniform", "philox_normal", "philox_truncated_normal",
-           "philox_permutation", "adam_update", "sgd_momentum_update"]
+           "philox_permutation", "adam_update", "sgd_momentum_update", "sgd_update"]

@@ -284,6 +284,8 @@ class SGD(Optimizer):
 
     def _step(self, g, w, state, lr, step, kind):
         if self.momentum == 0:
+            if w.dtype in _KERNEL_DTYPES:
+                return _kernels.sgd_update(w, g, lr), {}
             return w - g * lr, {}
         mom = kind(self.momentum)
         if w.dtype in _KERNEL_DTYPES:
