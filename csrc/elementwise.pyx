@@ -94,6 +94,15 @@ cdef extern from *:
     }
     MTF_TARGET_AVX512 static void mtf_sigmoid_f32_2(const float *x, float *out, Py_ssize_t n) {
         Py_ssize_t i = 0;
+        /* One masked vector first, up to x's next 64-byte boundary, so that no load of the loop
+           spans two cache lines: numpy aligns to 16 bytes only, and split loads cost ~7% at
+           1e4 (split stores measured no cost). x is float-aligned (checked by the wrapper). */
+        Py_ssize_t head = (Py_ssize_t)((0 - (uintptr_t)x) / 4 & 15);
+        if (head != 0 && n >= 32) {
+            __mmask16 m = (__mmask16)((1u << head) - 1);
+            _mm512_mask_storeu_ps(out, m, mtf_sigmoid16(_mm512_maskz_loadu_ps(m, x)));
+            i = head;
+        }
         for (; i + 16 <= n; i += 16)
             _mm512_storeu_ps(out + i, mtf_sigmoid16(_mm512_loadu_ps(x + i)));
         if (i < n) {
