@@ -17,8 +17,10 @@ Design:
 - Sigmoid, its backward and bias + activation are C loops compiled for SSE2, AVX2+FMA and
   AVX-512 (GCC target attributes, never -march=native) and picked once at import by the CPU
   (`_simd_level` switches them for tests); float32 sigmoid on AVX-512 is written with intrinsics.
-  One thread: the loops already beat numpy by 2-6x there, and on a 2-core machine a second
-  thread would compete with BLAS's threads (not measured to pay; philox.pyx shows the pattern).
+  One thread: the loops already beat numpy by 2-6x there. On the shared 2-core machine a second
+  thread for sigmoid (philox.pyx's halves joined at the end, or chunks shared through an atomic
+  counter) lost below 2.6e5 elements and ranged from 0.6x to 9x of one thread's time at 1e6-1e7:
+  with the other core busy, the new thread waits for a time slice.
 - The binary ops (add, subtract, multiply, divide) and most wrappers allocate their output in C
   when `out` is None: PyArray_EMPTY costs ~50 ns, np.empty from Python ~250 ns, which matters for
   the framework's tiny tensors. `binary` is the framework's entry: it returns None instead of
