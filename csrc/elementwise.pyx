@@ -71,8 +71,8 @@ cdef extern from *:
            (vrangeps, one instruction, would drop it as IEEE minNum does) */
         __m512 a = _mm512_min_ps(_mm512_set1_ps(110.0f), _mm512_abs_ps(x));
         /* exp(-a) = 2^-k exp(-r) with k = round(a / ln2) in [0, 159], r = a - k ln2 (two FMAs,
-           ln2 split as in mtf_exp_neg_f). nk = -k: rounding to nearest is symmetric, so
-           -(a log2e) - 1.5 * 2^23 rounds to exactly minus what mtf_exp_neg_f's sum does. */
+           ln2 split as in mtf_exp_neg_f). nk = -k, the exponent vscalefps takes: rounding to
+           nearest is symmetric, so nkb = -(a log2e + 1.5 * 2^23) rounded, and nk is exact. */
         __m512 nkb = _mm512_fmsub_ps(_mm512_set1_ps(-1.4426950408889634f), a,
                                      _mm512_set1_ps(12582912.0f));
         __m512 nk = _mm512_add_ps(nkb, _mm512_set1_ps(12582912.0f));
