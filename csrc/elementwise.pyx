@@ -59,8 +59,9 @@ cdef extern from *:
        - exp(-r) by a degree-6 polynomial instead of Taylor to r^7: coefficients fitted for
          minimal relative error on |r| <= ln2/2 (Lawson's reweighted least squares, c0 = 1 and
          c1 = -1 kept exact; 2e-9 before rounding, Taylor's truncation is 5e-9), then c2..c6
-         moved by a few float32 ulps to the least mean error of the float32 evaluation, which
-         keeps the sigmoid's float32 errors as they were (max 2.7 ulp, 92.4% correctly rounded);
+         moved by a few float32 ulps to the least mean error of the float32 evaluation. Over
+         every float32 in [-90, 90] the sigmoid keeps Taylor's max 2.78 ulp and mean 0.098 ulp;
+         92.354% correctly rounded against 92.358% (Taylor here: bit-identical, ~6% slower);
        - 2^-k applied by vscalefps, which rounds once, subnormal results included, as the two
          products of mtf_exp_neg_f do;
        - 1 / (1 + e) as vrcp14ps refined by one Newton step instead of vdivps, which took half
