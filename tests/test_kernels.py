@@ -496,6 +496,28 @@ def test_sigmoid_tails_of_every_length_agree_with_baseline(n, level):
     np.testing.assert_allclose(got, want, rtol=3 * np.finfo(np.float32).eps, atol=0)
 
 
+@pytest.mark.parametrize("n", [31, 32, 33, 100])
+def test_sigmoid_any_alignment_writes_only_out_and_agrees_with_baseline(n, level):
+    # The AVX-512 loop starts with a masked vector up to x's 64-byte boundary: every start
+    # offset, out offset different from x's, in place, and nothing written outside out.
+    xb = rand(n + 32, np.float32, n) * 10
+    ob = np.full(n + 32, 7.0, np.float32)
+    for xo in range(16):
+        for oo in (xo, (xo + 5) % 16):
+            x = xb[xo:xo + n]
+            ob[:] = 7.0
+            K.sigmoid(x, ob[oo:oo + n])
+            assert (ob[:oo] == 7.0).all() and (ob[oo + n:] == 7.0).all()
+            E._simd_level(0)
+            want = K.sigmoid(x)
+            E._simd_level(level)
+            np.testing.assert_allclose(ob[oo:oo + n], want, rtol=3 * np.finfo(np.float32).eps,
+                                       atol=0)
+            y = xb.copy()[xo:xo + n]
+            K.sigmoid(y, y)
+            np.testing.assert_array_equal(y, ob[oo:oo + n])
+
+
 def test_simd_level_reports_and_caps():
     previous = E._simd_level(99)
     try:
