@@ -7,6 +7,7 @@ import pytest
 
 import microtf as tf
 from microtf.eager import registry
+from microtf.framework.errors import InvalidArgumentError
 from microtf.testing import check_gradients
 
 
@@ -312,3 +313,45 @@ def test_equality_of_incompatible_shapes_is_false(require):
     assert (tf.zeros([2, 3]) == tf.zeros([2])) is False
     assert (tf.zeros([2]) != tf.zeros([3])) is True
     assert (tf.zeros([2]) == None) is False  # noqa: E711 - the operator itself is under test
+
+
+# -- the compiled call path's own conversions (microtf/eager/_executor.pyx) --------------------------
+def test_variables_and_scalars_in_c_match_the_python_conversion():
+    # Variables are read (and recorded), Python scalars take the tensor's dtype, whichever side.
+    v = tf.Variable([[1.5, -2.0]])
+    t = tf.constant([[0.25, 4.0]])
+    for value, want in [(v - 4, [[-2.5, -6.0]]), (4 - v, [[2.5, 6.0]]), (v * t, [[0.375, -8.0]]),
+                        (tf.add(2, t), [[2.25, 6.0]]), (tf.multiply(t, 0.5), [[0.125, 2.0]])]:
+        assert value.dtype == tf.float32
+        np.testing.assert_array_equal(value.numpy(), np.array(want, np.float32))
+    i = tf.constant([7, 8], dtype=tf.int64)
+    assert (i - 2).dtype == tf.int64 and (i - 2).numpy().tolist() == [5, 6]
+    with tf.GradientTape() as tape:
+        y = 3.0 * v * v  # two reads of v: two ReadVariableOp entries
+    assert [e[0] for e in tape._entries].count("ReadVariableOp") == 2
+    np.testing.assert_array_equal(tape.gradient(y, v).numpy(), 6 * v.numpy())
+
+
+def test_scalars_that_do_not_fit_still_raise_tensorflows_errors():
+    i = tf.constant([1, 2])
+    with pytest.raises(TypeError, match="Cannot convert 1.5 to EagerTensor of dtype int32"):
+        i * 1.5  # a fractional float beside an int tensor
+    with pytest.raises(InvalidArgumentError):
+        tf.add(i, 2.5)  # AddV2 raises TF's InvalidArgumentError instead
+    with pytest.raises(InvalidArgumentError, match="int32.*float|float.*int32"):
+        tf.add(i, tf.constant([1.0, 2.0]))
+
+
+def test_three_input_ops_take_variables_and_check_dtypes():
+    from microtf.ops.nn_ops import fused_matmul
+    a = tf.constant(np.ones((2, 3), np.float32))
+    w = tf.Variable(np.full((3, 4), 0.5, np.float32))
+    b = tf.Variable(np.arange(4, dtype=np.float32))
+    with tf.GradientTape() as tape:
+        y = fused_matmul(a, w, b, "linear")
+    assert [e[0] for e in tape._entries] == ["ReadVariableOp", "ReadVariableOp", "_FusedMatMul"]
+    np.testing.assert_array_equal(y.numpy(), np.full((2, 4), 1.5, np.float32) + np.arange(4))
+    gw, gb = tape.gradient(y, [w, b])
+    np.testing.assert_array_equal(gb.numpy(), np.full(4, 2.0, np.float32))
+    with pytest.raises(InvalidArgumentError, match="input #2.*float tensor but is a double"):
+        fused_matmul(a, w, tf.Variable(np.zeros(4)), "linear")  # float64 bias
