@@ -21,7 +21,8 @@ cdef class OpFunction:
     """The public function of a registered op: `op(*tensors, name=None, **attrs)`."""
 
     cdef readonly object op_def
-    cdef object _forward, _allowed, _state, _convert_and_check, _tensor, _dtype_of, _wrap
+    cdef object _forward, _allowed, _state, _convert_and_check, _tensor, _wrap
+    cdef dict _dtype_of
     cdef object _variable, _read_variable, _scalar_tensor
     cdef str _name
     cdef bint _same_dtype
@@ -37,7 +38,7 @@ cdef class OpFunction:
         self._state = state  # the registry's thread-local tape stack
         self._convert_and_check = convert_and_check
         self._tensor = tensor_type
-        self._dtype_of = dtype_of  # numpy dtype -> DType (dict.get), None for unusual ones
+        self._dtype_of = dtype_of  # numpy dtype -> DType; unusual ones are missing
         self._wrap = wrap
         self._variable = variable_type
         self._read_variable = read_variable  # records the read on the tapes (ReadVariableOp)
@@ -81,7 +82,7 @@ cdef class OpFunction:
         """The Tensor owning `out` (the common case inline, the rest in Python's wrap)."""
         if type(out) is not cnp.ndarray:
             return self._wrap(out)
-        dtype = self._dtype_of((<cnp.ndarray>out).dtype)
+        dtype = self._dtype_of.get((<cnp.ndarray>out).dtype)
         if dtype is None:
             return self._wrap(out)
         t = self._tensor.__new__(self._tensor)
@@ -111,7 +112,10 @@ cdef class OpFunction:
                         else not self._accepts(y._dtype))):
                 x, y = self._convert_and_check((x, y), self.op_def)
             tensors = (x, y)
-            out = self._forward(x._value, y._value, **attrs)
+            if attrs:
+                out = self._forward(x._value, y._value, **attrs)
+            else:  # no keyword dict to unpack: most calls
+                out = self._forward(x._value, y._value)
         elif n == 1:
             x = inputs[0]
             if type(x) is not T:
@@ -119,7 +123,10 @@ cdef class OpFunction:
             if type(x) is not T or not self._accepts(x._dtype):
                 (x,) = self._convert_and_check((x,), self.op_def)
             tensors = (x,)
-            out = self._forward(x._value, **attrs)
+            if attrs:
+                out = self._forward(x._value, **attrs)
+            else:
+                out = self._forward(x._value)
         else:
             tensors = self._tensors_of(inputs)
             out = self._forward(*[t._value for t in tensors], **attrs)

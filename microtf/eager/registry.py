@@ -27,7 +27,8 @@ import numpy as np
 from ..framework import dtypes as _dt
 from ..framework.convert import scalar_to_array, to_array
 from ..framework.errors import InvalidArgumentError
-from ..framework.tensor import Tensor, _dtype_of, wrap
+from ..framework.dtypes import _BY_NP
+from ..framework.tensor import Tensor, wrap
 from ..framework.variable import Variable
 from ._executor import OpFunction, configure_reads, read_variable
 
@@ -82,7 +83,7 @@ def register_op(name, forward=None, *, dtypes=None, same_dtype=True, scalar_erro
     # The call path is compiled (microtf/eager/_executor.pyx): it converts inputs through
     # _convert_and_check only when they are not already Tensors of an accepted dtype, runs
     # forward on their arrays, wraps the outputs and offers the call to the recording tapes.
-    op = OpFunction(opdef, allowed, tape_state, _convert_and_check, Tensor, _dtype_of, wrap,
+    op = OpFunction(opdef, allowed, tape_state, _convert_and_check, Tensor, _BY_NP, wrap,
                     Variable, read_variable, scalar_tensor)
     functools.update_wrapper(op, forward)
     opdef.function = op
