@@ -315,7 +315,7 @@ def test_equality_of_incompatible_shapes_is_false(require):
     assert (tf.zeros([2]) == None) is False  # noqa: E711 - the operator itself is under test
 
 
-# -- the compiled call path's own conversions (microtf/eager/_executor.pyx) --------------------------
+# -- the compiled call path's own conversions (microtf/eager/_executor.pyx) ------------------------
 def test_variables_and_scalars_in_c_match_the_python_conversion():
     # Variables are read (and recorded), Python scalars take the tensor's dtype, whichever side.
     v = tf.Variable([[1.5, -2.0]])
