@@ -106,6 +106,12 @@ def normalize_axis(axis, ndim, op_name):
 
 def as_shape_tuple(shape):
     """A shape argument (list, tuple, TensorShape, int tensor) as a tuple of Python ints."""
+    if type(shape) is tuple:  # gradients pass array shapes: taken as they are
+        for d in shape:
+            if type(d) is not int:
+                break
+        else:
+            return shape
     if hasattr(shape, "_value"):
         return tuple(int(d) for d in np.asarray(shape._value).reshape(-1))
     if isinstance(shape, np.ndarray):

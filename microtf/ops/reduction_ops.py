@@ -43,7 +43,8 @@ def _count(shape, axes):
 def _unreduce(dy, op):
     """dy (the gradient of a reduction's output) broadcast back to the input's shape."""
     shape = op.inputs[0]._value.shape
-    dy = _array.reshape(dy, _kept_shape(shape, op.attrs["axis"]))
+    if dy._value.ndim:  # a 0-d dy (a full reduction) broadcasts as it is
+        dy = _array.reshape(dy, _kept_shape(shape, op.attrs["axis"]))
     return _array.broadcast_to(dy, shape)
 
 
