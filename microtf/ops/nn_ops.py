@@ -56,13 +56,13 @@ def _shifted_exp(x, axis):
 
 def _softmax_vjp(y, dy, axis):
     """dx = y * (dy - sum(dy * y, axis, keepdims)) for y = softmax(x), in microtf ops."""
-    dot = _math.sum_to_shape(_math.multiply(dy, y), _keep_shape(y.shape._dims, axis))
+    dot = _math.sum_to_shape(_math.multiply(dy, y), _keep_shape(y._value.shape, axis))
     return _math.multiply(y, _math.subtract(dy, dot))
 
 
 def _expand(dloss, logits, axis):
     """The per-row loss gradient with a size-1 axis put back, to broadcast against logits."""
-    return _array.reshape(dloss, _keep_shape(logits.shape._dims, axis))
+    return _array.reshape(dloss, _keep_shape(logits._value.shape, axis))
 
 
 # -- relu ----------------------------------------------------------------------------------------
@@ -449,7 +449,7 @@ def _check_sparse_args(x, z):
         raise ValueError("`labels.shape.rank` must equal `logits.shape.rank - 1`. Received: "
                          "labels.shape=%s of rank %d and logits.shape=%s of rank %d"
                          % (z.shape, z.ndim, x.shape, x.ndim))
-    if z.shape._dims != x.shape._dims[:-1]:
+    if z._value.shape != x._value.shape[:-1]:
         if x.ndim == 2:
             raise op_error("logits and labels must have the same first dimension, got logits "
                            "shape %s and labels shape %s"

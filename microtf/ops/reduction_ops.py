@@ -94,8 +94,11 @@ def _mean(x, axis, keepdims):
         s = np.sum(x, axis=axis, keepdims=keepdims, dtype=np.int64)
         q = np.abs(s) // max(n, 1)
         return (np.sign(s) * q).astype(x.dtype)
-    with np.errstate(all="ignore"):  # the mean of nothing is nan; overflow gives inf
-        return np.divide(_sum_array(x, axis, keepdims), x.dtype.type(n))
+    total = _sum_array(x, axis, keepdims)
+    if n:  # a float sum divided by a positive count: no floating-point warning to silence
+        return np.divide(total, x.dtype.type(n))
+    with np.errstate(all="ignore"):  # the mean of nothing is nan (0 / 0)
+        return np.divide(total, x.dtype.type(n))
 
 
 def reduce_mean(input_tensor, axis=None, keepdims=False, name=None):
