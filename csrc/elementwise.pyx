@@ -528,6 +528,21 @@ def binary(int op, x, y):
     one broadcasts to the other along leading axes only (same shape, bias row, scalar);
     otherwise None, and the caller takes numpy's general path. No numpy warnings: IEEE results.
     """
+    return _binary_or_none(op, x, y)
+
+
+def binary_forward(int op, fallback):
+    """The forward of a binary op as a compiled function `forward(x, y)`: `binary`'s fast path,
+    else `fallback(x, y)` (numpy's general broadcasting, other dtypes, TensorFlow's errors).
+    Compiled rather than a Python forward calling `binary`: on (1, 3) arrays the Python frame
+    costs as much as the kernel."""
+    def forward(x, y):
+        out = _binary_or_none(op, x, y)
+        return out if out is not None else fallback(x, y)
+    return forward
+
+
+cdef object _binary_or_none(int op, object x, object y):
     if type(x) is not cnp.ndarray or type(y) is not cnp.ndarray:
         return None
     cdef cnp.ndarray a = x, b = y

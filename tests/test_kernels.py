@@ -656,3 +656,26 @@ def test_bias_activation_empty_and_errors():
     dy = np.ones((2, 3))
     with pytest.raises(ValueError, match="must not share memory"):
         K.bias_activation_backward(np.ones((2, 3)), dy, "relu", dy[0])
+
+
+def test_binary_forward_runs_the_kernel_or_hands_over_to_the_fallback():
+    # The compiled forward of AddV2/Sub/Mul/RealDiv: the kernel's cases never reach the
+    # fallback; everything else (ints, general broadcasting, mixed dtypes) reaches it unchanged.
+    from microtf import _kernels as K
+    calls = []
+
+    def rest(x, y):
+        calls.append((x, y))
+        return "fallback"
+
+    forward = K.binary_forward(K.BINARY_SUBTRACT, rest)
+    a = np.array([[1.5, -2.0, 3.0]], np.float32)
+    for y in (a * 2, np.full((), 0.5, np.float32), np.ones(3, np.float32)):
+        np.testing.assert_array_equal(forward(a, y), a - y)
+    np.testing.assert_array_equal(forward(np.ones(3, np.float32), a), np.ones(3) - a)
+    assert calls == []
+    col = np.ones((2, 1), np.float32)
+    for x, y in [(np.array([1, 2]), np.array([3, 4])), (a, col), (a, a.astype(np.float64)),
+                 (a, a.T), ([1.0], a)]:
+        assert forward(x, y) == "fallback" and calls[-1][0] is x and calls[-1][1] is y
+    assert len(calls) == 5

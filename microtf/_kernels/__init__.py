@@ -8,7 +8,8 @@ for tiny tensors). See csrc/*.pyx for the exact contracts.
 try:
     from microtf._kernels.elementwise import (BINARY_ADD, BINARY_DIVIDE, BINARY_MULTIPLY,
                                               BINARY_SUBTRACT, add, bias_activation,
-                                              bias_activation_backward, binary, divide,
+                                              bias_activation_backward, binary,
+                                              binary_forward, divide,
                                               multiply, sigmoid, sigmoid_backward, subtract,
                                               sum_rows)
     from microtf._kernels.linalg import matmul, matmul_forward
@@ -30,8 +31,8 @@ except ImportError as exc:  # pragma: no cover - depends on the build
         "(original error: %s)" % (_checkout, exc)
     ) from exc
 
-__all__ = ["add", "subtract", "multiply", "divide", "binary", "BINARY_ADD", "BINARY_SUBTRACT",
-           "BINARY_MULTIPLY", "BINARY_DIVIDE", "matmul", "matmul_forward", "sigmoid",
+__all__ = ["add", "subtract", "multiply", "divide", "binary", "binary_forward", "BINARY_ADD",
+           "BINARY_SUBTRACT", "BINARY_MULTIPLY", "BINARY_DIVIDE", "matmul", "matmul_forward", "sigmoid",
            "sigmoid_backward", "sum_rows", "bias_activation", "bias_activation_backward",
            "relu_forward", "relu_backward", "softmax_forward", "softmax_xent_forward",
            "sparse_softmax_xent_forward",

@@ -11,6 +11,8 @@ TensorFlow gives, and numpy's RuntimeWarnings about them would only be noise. Th
 output in C and raise no warnings, so only their numpy fallbacks pay for np.errstate (~0.5 us,
 more than a whole (1, 3) add in the kernel).
 """
+import functools
+
 import numpy as np
 
 from .. import _kernels as K
@@ -70,15 +72,19 @@ def _binary_out(x, y, op_name):
     return np.empty(broadcast_shape(x.shape, y.shape, op_name), dtype=x.dtype)
 
 
-def _binary(code, ufunc, x, y, op_name):
-    """x OP y: the kernel when both are float and one is the other repeated along leading axes
-    (same shape, bias row, scalar; K.binary returns None otherwise), else numpy's ufunc."""
-    out = K.binary(code, x, y)
-    if out is not None:
-        return out
+def _numpy_binary(ufunc, x, y, op_name):
+    """x OP y by numpy's ufunc with TensorFlow's broadcasting error and IEEE results."""
     out = _binary_out(x, y, op_name)
     with np.errstate(all="ignore"):
         return ufunc(x, y, out=out)
+
+
+def _kernel_forward(code, rest):
+    """The forward of a float binary op: csrc/'s kernel when both are float and one is the other
+    repeated along leading axes (same shape, bias row, scalar), else `rest(x, y)`. Compiled
+    (K.binary_forward) so that the common case runs no Python frame; it carries rest's name
+    and docstring, which the op's public function shows."""
+    return functools.update_wrapper(K.binary_forward(code, rest), rest)
 
 
 def _unbroadcast(op, gx, gy):
@@ -90,13 +96,16 @@ def _unbroadcast(op, gx, gy):
 
 
 # -- add, subtract, multiply, divide ----------------------------------------------------------
-@register_op("AddV2", dtypes=NUMERIC + (_dt.string,), scalar_error=InvalidArgumentError)
 def add(x, y):
     """x + y with broadcasting; same-shape, bias-row and scalar cases run in csrc/."""
     if x.dtype == object:  # strings: concatenation
         _binary_out(x, y, "AddV2")  # TF's broadcasting error
         return np.add(x, y)
-    return _binary(K.BINARY_ADD, np.add, x, y, "AddV2")
+    return _numpy_binary(np.add, x, y, "AddV2")
+
+
+add = register_op("AddV2", _kernel_forward(K.BINARY_ADD, add), dtypes=NUMERIC + (_dt.string,),
+                  scalar_error=InvalidArgumentError)
 
 
 @register_gradient("AddV2")
@@ -105,10 +114,12 @@ def _add_grad(op, dy):
     return _unbroadcast(op, lambda: dy, lambda: dy)
 
 
-@register_op("Sub", dtypes=NUMERIC)
 def subtract(x, y):
     """x - y with broadcasting."""
-    return _binary(K.BINARY_SUBTRACT, np.subtract, x, y, "Sub")
+    return _numpy_binary(np.subtract, x, y, "Sub")
+
+
+subtract = register_op("Sub", _kernel_forward(K.BINARY_SUBTRACT, subtract), dtypes=NUMERIC)
 
 
 @register_gradient("Sub")
@@ -117,10 +128,13 @@ def _sub_grad(op, dy):
     return _unbroadcast(op, lambda: dy, lambda: negative(dy))
 
 
-@register_op("Mul", dtypes=NUMERIC + (_dt.bool,))
 def multiply(x, y):
     """x * y with broadcasting."""
-    return _binary(K.BINARY_MULTIPLY, np.multiply, x, y, "Mul")
+    return _numpy_binary(np.multiply, x, y, "Mul")
+
+
+multiply = register_op("Mul", _kernel_forward(K.BINARY_MULTIPLY, multiply),
+                       dtypes=NUMERIC + (_dt.bool,))
 
 
 @register_gradient("Mul")
@@ -135,10 +149,12 @@ def _check_int_divisor(x, y, op_name):
         raise op_error("Integer division by zero", op_name)
 
 
-@register_op("RealDiv", dtypes=FLOATS)
 def _real_div(x, y):
     """x / y in floating point (`divide` casts integers first): x / 0 gives inf or nan."""
-    return _binary(K.BINARY_DIVIDE, np.divide, x, y, "RealDiv")
+    return _numpy_binary(np.divide, x, y, "RealDiv")
+
+
+_real_div = register_op("RealDiv", _kernel_forward(K.BINARY_DIVIDE, _real_div), dtypes=FLOATS)
 
 
 @register_gradient("RealDiv")
