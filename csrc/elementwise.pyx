@@ -489,6 +489,32 @@ cdef inline void _run_binary(int t, int op, cnp.ndarray a, cnp.ndarray b, cnp.nd
         _binary_any(t, op, pa, pb, po, n, nb, swap)
 
 
+cdef void _binary_columns_any(int t, int op, char* a, char* b, char* out, npy_intp n,
+                              npy_intp m, int swap) noexcept nogil:
+    """out[r, j] = a[r, j] OP b[r] (swap: b[r] OP a[r, j]) over rows of m: each row is the
+    scalar case of the binary loop, so the arithmetic is the same IEEE operation."""
+    cdef npy_intp r, rows = n // m
+    cdef npy_intp size = 4 if t == cnp.NPY_FLOAT else 8
+    for r in range(rows):
+        _binary_any(t, op, a + r * m * size, b + r * size, out + r * m * size, m, 1, swap)
+
+
+cdef inline bint _is_column_of(cnp.ndarray small, cnp.ndarray big) noexcept:
+    """Whether small is big's shape with a last axis of 1: one value per row of big (a per-row
+    scale or shift: softmax's normalization, a loss gradient times its row's backprop)."""
+    cdef int nd = cnp.PyArray_NDIM(big), i
+    if nd < 2 or cnp.PyArray_NDIM(small) != nd:
+        return False
+    cdef npy_intp* ds = cnp.PyArray_DIMS(small)
+    cdef npy_intp* db = cnp.PyArray_DIMS(big)
+    if ds[nd - 1] != 1 or db[nd - 1] <= 1:
+        return False
+    for i in range(nd - 1):
+        if ds[i] != db[i]:
+            return False
+    return True
+
+
 def add(cnp.ndarray a not None, cnp.ndarray b not None, out=None):
     """out[i] = a[i] + b[i % nb] over the flat C-order views; returns out.
 
@@ -525,8 +551,9 @@ def binary(int op, x, y):
     """The fast path of the framework's AddV2/Sub/Mul/RealDiv forwards (op: BINARY_ADD,
     BINARY_SUBTRACT, BINARY_MULTIPLY, BINARY_DIVIDE): x OP y as a
     new array when both are float32 (or both float64) C-contiguous aligned native ndarrays and
-    one broadcasts to the other along leading axes only (same shape, bias row, scalar);
-    otherwise None, and the caller takes numpy's general path. No numpy warnings: IEEE results.
+    one broadcasts to the other along leading axes only (same shape, bias row, scalar) or is
+    the other's shape with a last axis of 1 (one value per row); otherwise None, and the caller
+    takes numpy's general path. No numpy warnings: IEEE results.
     """
     return _binary_or_none(op, x, y)
 
@@ -552,15 +579,33 @@ cdef object _binary_or_none(int op, object x, object y):
     if not (cnp.PyArray_ISCARRAY_RO(a) and cnp.PyArray_ISCARRAY_RO(b)
             and cnp.PyArray_ISNOTSWAPPED(a) and cnp.PyArray_ISNOTSWAPPED(b)):
         return None
-    cdef int swap = 0
+    cdef int swap = 0, columns = 0
     if not _is_row_of(b, a):
-        if not _is_row_of(a, b):
+        if _is_row_of(a, b):
+            a, b, swap = y, x, 1
+        elif _is_column_of(b, a):
+            columns = 1
+        elif _is_column_of(a, b):
+            a, b, swap, columns = y, x, 1, 1
+        else:
             return None
-        a, b, swap = y, x, 1
     cdef cnp.ndarray o = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a), t, 0)
     cdef npy_intp n = cnp.PyArray_SIZE(a)
     cdef npy_intp nb = cnp.PyArray_SIZE(b)
-    if n != 0:
+    cdef npy_intp m
+    cdef char* pa
+    cdef char* pb
+    cdef char* po
+    if n != 0 and columns:
+        m = cnp.PyArray_DIMS(a)[cnp.PyArray_NDIM(a) - 1]
+        pa, pb, po = <char*>cnp.PyArray_DATA(a), <char*>cnp.PyArray_DATA(b), \
+            <char*>cnp.PyArray_DATA(o)
+        if n >= NOGIL_MIN:
+            with nogil:
+                _binary_columns_any(t, op, pa, pb, po, n, m, swap)
+        else:
+            _binary_columns_any(t, op, pa, pb, po, n, m, swap)
+    elif n != 0:
         _run_binary(t, op, a, b, o, n, nb, swap)
     return o
 

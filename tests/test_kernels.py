@@ -551,7 +551,8 @@ def test_binary_flat_patterns_match_numpy_bitwise(op, xshape, yshape, dtype):
 
 @pytest.mark.parametrize("x,y", [
     (np.ones((3, 1)), np.ones((1, 4))),             # broadcast both ways: not a flat pattern
-    (np.ones((2, 3)), np.ones((2, 1))),             # column, not a row
+    (np.ones((2, 3)), np.ones((3, 1))),             # a column of another length
+    (np.ones((2, 3)), np.ones((2, 1, 1))),          # one value per row, but another rank
     (np.ones((1, 1)), np.ones(3)),                  # result (1, 3) is neither input's shape
     (np.ones(3, np.int32), np.ones(3, np.int32)),   # not float
     (np.ones(3), np.ones(3, np.float32)),           # mixed
@@ -679,3 +680,29 @@ def test_binary_forward_runs_the_kernel_or_hands_over_to_the_fallback():
                  (a, a.T), ([1.0], a)]:
         assert forward(x, y) == "fallback" and calls[-1][0] is x and calls[-1][1] is y
     assert len(calls) == 5
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(5, 7), (3, 4, 6), (1, 9), (2, 1025), (0, 3)])
+def test_binary_one_value_per_row_matches_numpy_bitwise(shape, dtype):
+    # x (..., m) OP c (..., 1) and c OP x: each row is the scalar case, so numpy's exact bits,
+    # extremes included, and no warnings (division by zero gives IEEE inf/nan).
+    from microtf import _kernels as K
+    rng = np.random.default_rng(len(shape))
+    x = rng.standard_normal(shape).astype(dtype)
+    c = rng.standard_normal(shape[:-1] + (1,)).astype(dtype)
+    if x.size:
+        x.flat[:4] = [np.inf, -0.0, np.nan, np.finfo(dtype).tiny / 2][:min(4, x.size)]
+    if c.size:
+        c.flat[0] = 0.0
+    for code, ufunc in [(K.BINARY_ADD, np.add), (K.BINARY_SUBTRACT, np.subtract),
+                        (K.BINARY_MULTIPLY, np.multiply), (K.BINARY_DIVIDE, np.divide)]:
+        with np.errstate(all="ignore"):
+            want, want_swapped = ufunc(x, c), ufunc(c, x)
+        got, got_swapped = K.binary(code, x, c), K.binary(code, c, x)
+        assert got.shape == want.shape and got.dtype == dtype
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(got_swapped, want_swapped)
+    # not one value per row: numpy's general path (None here)
+    assert K.binary(K.BINARY_ADD, x, np.ones(shape[:-1] + (2,), dtype)) is None or shape[-1] == 2
+    assert K.binary(K.BINARY_ADD, np.ones((2, 3), dtype), np.ones((3, 1), dtype)) is None
