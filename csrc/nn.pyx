@@ -402,6 +402,9 @@ def softmax_forward(cnp.ndarray logits not None, cnp.ndarray out not None, npy_i
     cdef int t = _float_typenum(fn, "logits", logits)
     _same_size(fn, ["logits", "out"], [logits, out], t)
     if num_classes <= 0:
+        if num_classes < 0 or cnp.PyArray_SIZE(logits) != 0:
+            raise ValueError(f"{fn}: num_classes must be >= 1 for {_shape(logits)}, got "
+                             f"{num_classes}")
         return out
     _overlap(fn, out, "out", logits, "logits", False)
     cdef npy_intp rows = cnp.PyArray_SIZE(logits) // num_classes

@@ -396,3 +396,19 @@ def test_softmax_logits_are_not_kept_after_a_step():
     model.compile(loss="sparse_categorical_crossentropy")
     model.fit(np.ones((4, 2), np.float32), np.zeros(4), verbose=0)
     assert activations._compiled.active is False
+
+
+@pytest.mark.parametrize("activation, eager_uses_logits", [("sigmoid", True),
+                                                           (tf.sigmoid, False)])
+def test_binary_crossentropy_sees_a_sigmoid_activations_logits(activation, eager_uses_logits):
+    # Keras 3: the Keras sigmoid keeps its logits (eagerly too); tf.sigmoid as an activation is
+    # recognized only in fit/evaluate's traced steps (a graph's Sigmoid op).
+    model = tf.keras.Sequential([tf.keras.Input((2,)), L.Dense(1, activation=activation)])
+    model.set_weights([np.zeros((2, 1), np.float32), np.array([-30.0], np.float32)])
+    x, y = np.ones((4, 2), np.float32), np.ones((4, 1), np.float32)
+    from_logits, clipped = 30.0, -np.log(1e-7)
+    model.compile(loss="binary_crossentropy")
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(from_logits, rel=1e-5)
+    model.compile(loss="binary_crossentropy", run_eagerly=True)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(
+        from_logits if eager_uses_logits else clipped, rel=1e-3)

@@ -832,8 +832,8 @@ def test_layer_call_does_not_invalidate_weight_caches():
     assert layer_module._generation[0] == generation
 
 
-# -- Dense fuses its bias add with relu/sigmoid/linear (nn_ops.fused_matmul for matrices, -------
-# -- nn_ops.bias_activation after a batched matmul) ----------------------------------------------
+# -- Dense fuses its bias add with relu/linear (nn_ops.fused_matmul for matrices, -----------------
+# -- nn_ops.bias_activation after a batched matmul); sigmoid follows, keeping its logits ---------
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("activation,reference", [
     ("relu", lambda z: np.maximum(z, 0)), (tf.nn.relu, lambda z: np.maximum(z, 0)),
@@ -855,9 +855,11 @@ def test_dense_fused_bias_activation_matches_numpy(monkeypatch, dtype, activatio
     tol = 1e-5 if dtype == "float32" else 1e-12
     np.testing.assert_allclose(y.numpy(), reference(x @ w + b), rtol=tol, atol=tol)
     assert y.dtype.name == dtype
+    fused = getattr(activation, "__name__", activation)
     assert calls == [("fused_matmul" if len(shape) == 2 else "bias_activation",
-                      "linear" if activation in ("tanh", None) else  # tanh: bias fused alone
-                      getattr(activation, "__name__", activation))]
+                      fused if fused == "relu" else "linear")]  # the rest: bias fused alone
+    # Keras 3: a sigmoid activation's output keeps its input (the logits) for the losses
+    assert hasattr(y, "_keras_logits") == (activation == "sigmoid")
 
 
 @pytest.mark.parametrize("activation", ["relu", "sigmoid", None])

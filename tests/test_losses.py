@@ -344,3 +344,37 @@ def test_second_derivatives(name):
            "sparse_probs": lambda p: losses.sparse_categorical_crossentropy(y, p)}
     check_gradients(fns[name], rng.uniform(0.1, 0.9, (3, 4)) if name == "sparse_probs" else x,
                     order=2)
+
+
+# -- Keras 3's `_keras_logits`: the softmax and sigmoid activations keep their input ---------------
+@pytest.mark.parametrize("given", [lambda v: v, np.array, tf.constant, tf.Variable])
+def test_losses_take_the_stored_logits_whatever_the_activation_was_given(given):
+    # Keras stores the raw input (a list, an array, a variable); the losses convert it.
+    z = [[1.0, 2.0, 3.0]]
+    p = tf.keras.activations.softmax(given(np.array(z, np.float32)) if given is not np.array
+                                     else np.array(z, np.float32))
+    want = float(np.log(np.exp(z).sum()) - 3.0)
+    got = tf.keras.losses.categorical_crossentropy([[0.0, 0.0, 1.0]], p).numpy()
+    np.testing.assert_allclose(got, [want], rtol=1e-6)
+    got = tf.keras.losses.sparse_categorical_crossentropy([2], p).numpy()
+    np.testing.assert_allclose(got, [want], rtol=1e-6)
+
+
+def test_binary_crossentropy_uses_a_keras_sigmoids_logits():
+    z = tf.constant([[-30.0, 0.5]])
+    p = tf.keras.activations.sigmoid(z)
+    # from the logits: log(1 + e^30) = 30 for the first; clipped probabilities would give ~16.1
+    got = tf.keras.losses.binary_crossentropy([[1.0, 0.0]], p).numpy()
+    want = np.mean([np.logaddexp(0, 30.0), np.logaddexp(0, 0.5)])
+    np.testing.assert_allclose(got, [want], rtol=1e-6)
+    plain = tf.keras.losses.binary_crossentropy([[1.0, 0.0]], tf.constant(p.numpy())).numpy()
+    assert plain[0] < 9  # a plain tensor of probabilities is clipped, as in Keras
+    with pytest.warns(UserWarning, match="produced by a Sigmoid activation"):
+        tf.keras.losses.binary_crossentropy([[1.0, 0.0]], p, from_logits=True)
+    # the gradient flows to the logits and is not clipped away at saturation
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        loss = tf.keras.losses.binary_crossentropy([[1.0, 0.0]], tf.keras.activations.sigmoid(z))
+    np.testing.assert_allclose(tape.gradient(loss, z).numpy(),
+                               [[(1 / (1 + np.exp(30)) - 1) / 2, 1 / (1 + np.exp(-0.5)) / 2]],
+                               rtol=1e-5)

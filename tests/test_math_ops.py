@@ -666,3 +666,22 @@ def test_square_by_pow_2_matches_numpy_bitwise_and_differentiates_twice(dtype):
         dx = inner.gradient(y, x)
     np.testing.assert_array_equal(dx.numpy(), 2 * x.numpy())
     np.testing.assert_array_equal(outer.gradient(dx, x).numpy(), np.full((1, 3), 2, dtype))
+
+
+def test_mixed_second_derivative_of_pow_at_exponent_2():
+    # d/dy (d/dx x**y) = x**(y-1) (1 + y ln x): the x**2 fast path must not be differentiated.
+    x, y = tf.Variable(3.0, dtype=tf.float64), tf.Variable(2.0, dtype=tf.float64)
+    with tf.GradientTape() as outer:
+        with tf.GradientTape() as inner:
+            f = tf.pow(x, y)
+        dfdx = inner.gradient(f, x)
+    np.testing.assert_allclose(outer.gradient(dfdx, y).numpy(), 3.0 * (1 + 2 * np.log(3.0)),
+                               rtol=1e-12)
+
+
+def test_int_to_float16_cast_overflows_to_inf_silently():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = tf.cast(tf.constant([70000, 1, -70000]), tf.float16).numpy()
+    np.testing.assert_array_equal(got, np.array([np.inf, 1, -np.inf], np.float16))

@@ -570,3 +570,13 @@ def test_softmax_kernel_extremes_and_bad_arguments(dtype):
         K.softmax_forward(x, x, 3)  # out must not share memory with logits
     with pytest.raises(TypeError):
         K.softmax_forward(np.zeros(x.shape, np.int32), np.empty(x.shape, np.int32), 3)
+
+
+def test_softmax_kernel_refuses_a_bad_class_count():
+    from microtf import _kernels as K
+    x = np.ones((2, 2), np.float32)
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="num_classes must be >= 1"):
+            K.softmax_forward(x, np.empty_like(x), bad)
+    empty = np.ones((0,), np.float32)
+    assert K.softmax_forward(empty, np.empty_like(empty), 0).shape == (0,)

@@ -40,9 +40,10 @@ class compiled_step:
         return False
 
 
-def softmax_logits(output):
-    """The logits a softmax activation turned into `output` (Keras 3's `_keras_logits`), or
-    None when `output` was made otherwise."""
+def stored_logits(output):
+    """The logits a Keras softmax or sigmoid activation turned into `output` (Keras 3's
+    `_keras_logits`: the activation's input as it was given), or None when `output` was made
+    otherwise."""
     return getattr(output, "_keras_logits", None)
 
 
@@ -52,8 +53,10 @@ def relu(x):
 
 
 def sigmoid(x):
-    """1 / (1 + exp(-x))."""
-    return math_ops.sigmoid(x)
+    """1 / (1 + exp(-x)); the output keeps its logits for binary_crossentropy, as in Keras 3."""
+    out = math_ops.sigmoid(x)
+    out._keras_logits = x
+    return out
 
 
 def tanh(x):
@@ -71,15 +74,18 @@ def softmax(x, axis=-1):
 
 
 def fused_name(fn):
-    """The name of `fn` for nn_ops.bias_activation ("relu", "sigmoid", "linear"), or None when
-    the bias add cannot be fused with it."""
+    """The name of `fn` for nn_ops.bias_activation ("relu", "linear"), or None when the bias
+    add is not fused with it."""
     return _FUSED.get(fn)
 
 
 def apply(fn, x):
-    """fn(x) for a layer's activation; in a compiled step tf.nn.softmax runs as the Keras
-    softmax, whose output leads back to its logits (in a TF graph both are one Softmax op)."""
-    return softmax(x) if fn is nn_ops.softmax and _compiled.active else fn(x)
+    """fn(x) for a layer's activation; in a compiled step tf.nn.softmax and tf.sigmoid run as
+    the Keras activations, whose outputs lead back to their logits (in a TF graph each is one
+    Softmax or Sigmoid op, which Keras's losses recognize)."""
+    if _compiled.active:
+        fn = _AS_KERAS.get(fn, fn)
+    return fn(x)
 
 
 def linear(x):
@@ -150,8 +156,10 @@ def hard_sigmoid(x):
     return math_ops.divide(relu6(math_ops.add(x, 3)), 6)
 
 
-_FUSED = {relu: "relu", nn_ops.relu: "relu", sigmoid: "sigmoid", math_ops.sigmoid: "sigmoid",
-          linear: "linear"}
+# Activations a Dense layer applies in the gemm's output pass. Not sigmoid: its output must
+# keep its logits (a tensor) for binary_crossentropy, as Keras's does.
+_FUSED = {relu: "relu", nn_ops.relu: "relu", linear: "linear"}
+_AS_KERAS = {nn_ops.softmax: softmax, math_ops.sigmoid: sigmoid}
 
 _BY_NAME = {f.__name__: f for f in (relu, sigmoid, tanh, softmax, linear, softplus, softsign,
                                     leaky_relu, log_softmax, swish, elu, selu, relu6,

@@ -58,19 +58,20 @@ def _check_same_shape(target, output, rank_too=True):
 
 
 # -- per-sample cross-entropies (Keras's backend level) --------------------------------------------
-def _get_logits(output, from_logits, fn_name):
-    """Keras 3's _get_logits (TensorFlow backend): an `output` made by the Keras softmax
-    activation (or, in fit/evaluate's traced steps, by tf.nn.softmax as an activation) is
-    replaced by that softmax's input, used as logits: the loss is then the fused, stable
-    from-logits one, eagerly too (a GradientTape loop, a loss called by hand)."""
-    logits = activations.softmax_logits(output)
+def _get_logits(output, from_logits, op_type, fn_name):
+    """Keras 3's _get_logits (TensorFlow backend): an `output` made by the Keras softmax or
+    sigmoid activation (or, in fit/evaluate's traced steps, by tf.nn.softmax / tf.sigmoid as an
+    activation) is replaced by that activation's input, used as logits: the loss is then the
+    fused, stable from-logits one, eagerly too (a GradientTape loop, a loss called by hand).
+    As in Keras, any stored logits are used, whichever activation stored them."""
+    logits = activations.stored_logits(output)
     if logits is None:
         return output, from_logits
     if from_logits:
         warnings.warn('"`%s` received `from_logits=True`, but the `output` argument was produced '
-                      "by a Softmax activation and thus does not represent logits. Was this "
-                      'intended?"' % fn_name, UserWarning, stacklevel=4)
-    return logits, True
+                      "by a %s activation and thus does not represent logits. Was this "
+                      'intended?"' % (fn_name, op_type), UserWarning, stacklevel=4)
+    return _tensor(logits, output.dtype), True
 
 
 def _categorical(target, output, from_logits, axis):
@@ -79,8 +80,8 @@ def _categorical(target, output, from_logits, axis):
     if target.ndim < 1:
         raise ValueError("Arguments `target` and `output` must be at least rank 1. Received: "
                          "target.shape=%s, output.shape=%s" % (target.shape, output.shape))
-    output, from_logits = _get_logits(output, from_logits, "categorical_crossentropy")
     _check_same_shape(target, output)
+    output, from_logits = _get_logits(output, from_logits, "Softmax", "categorical_crossentropy")
     if from_logits:
         return nn_ops.softmax_cross_entropy_with_logits(labels=target, logits=output, axis=axis)
     with_total = reduction_ops.reduce_sum(output, axis=axis, keepdims=True)
@@ -94,7 +95,8 @@ def _sparse_categorical(target, output, from_logits, axis):
     which (as in Keras) also renormalizes rows that do not sum to one."""
     if axis not in (-1, output.ndim - 1):
         raise ValueError("Only axis=-1 is currently supported. Received: axis=%s" % (axis,))
-    output, from_logits = _get_logits(output, from_logits, "sparse_categorical_crossentropy")
+    output, from_logits = _get_logits(output, from_logits, "Softmax",
+                                      "sparse_categorical_crossentropy")
     target = array_ops.cast(target, dtypes.int64)
     # Array shapes (tuples) in the checks: a TensorShape per check cost more than the checks.
     t_shape, o_shape = target._value.shape, output._value.shape
@@ -123,6 +125,7 @@ def _binary(target, output, from_logits):
     """Elementwise -(t log(p) + (1 - t) log(1 - p)): from logits the stable
     sigmoid_cross_entropy_with_logits, from probabilities p clipped to [eps, 1 - eps]."""
     _check_same_shape(target, output)
+    output, from_logits = _get_logits(output, from_logits, "Sigmoid", "binary_crossentropy")
     if from_logits:
         return nn_ops.sigmoid_cross_entropy_with_logits(labels=target, logits=output)
     p = math_ops.clip_by_value(output, epsilon(), 1 - epsilon())

@@ -115,9 +115,10 @@ def _cast(x, DstT):
     if (x.dtype == object) != (DstT is _dt.string):
         raise op_error("Cast %s to %s is not supported" % (_dt.from_numpy(x.dtype).name,
                                                           DstT.name), "Cast", UnimplementedError)
-    if x.dtype.kind != "f":  # ints and bools cast without floating-point warnings
+    if x.dtype.kind in "biu" and DstT is not _dt.float16:  # exact or rounded, never a warning
         return x.astype(DstT._np)
-    with np.errstate(invalid="ignore", over="ignore"):  # nan/inf to int, float64 to float32
+    # nan/inf to int, float64 to float32, a large int to float16: IEEE results, no warnings
+    with np.errstate(invalid="ignore", over="ignore"):
         return x.astype(DstT._np)
 
 

@@ -16,7 +16,8 @@ import functools
 import numpy as np
 
 from .. import _kernels as K
-from ..eager.registry import convert_to_tensor, not_differentiable, register_gradient, register_op
+from ..eager.registry import (convert_to_tensor, not_differentiable, register_gradient,
+                              register_op, tape_state)
 from ..framework import dtypes as _dt
 from ..framework.errors import InvalidArgumentError
 from ..framework.tensor import Tensor, contiguous
@@ -253,8 +254,10 @@ def _pow_grad(op, dy):
         return multiply(dy, multiply(op.outputs[0], log_x))
 
     def grad_x():
-        if y._value.ndim == 0 and y._value == 2:
-            return multiply(dy, multiply(y, x))  # y * x**(y-1) with x**1 = x exactly
+        # y * x**(y-1) with x**1 = x exactly, when nothing differentiates this gradient again
+        # (as a function of y, y * x is not y * x**(y-1): an outer tape would see that).
+        if y._value.ndim == 0 and y._value == 2 and not tape_state.tapes:
+            return multiply(dy, multiply(y, x))
         return multiply(dy, multiply(y, pow(x, subtract(y, 1))))
 
     return _unbroadcast(op, grad_x, grad_y)
