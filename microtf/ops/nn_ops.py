@@ -155,7 +155,7 @@ def bias_add(value, bias, data_format=None, name=None):
 @register_gradient("BiasAdd")
 def _bias_add_grad(op, dy):
     """dvalue = dy, dbias = dy summed over the leading axes."""
-    return dy, (_math.sum_to_shape(dy, op.inputs[1].shape._dims) if op.needs_grad[1] else None)
+    return dy, (_math.sum_to_shape(dy, op.inputs[1]._value.shape) if op.needs_grad[1] else None)
 
 
 @register_gradient("BiasActivation")
@@ -231,7 +231,7 @@ def _fused_matmul_grad(op, dy):
     activation = op.attrs["activation"]
     if activation == "linear":
         dz = dy
-        dbias = _math.sum_to_shape(dy, bias.shape._dims) if need[2] else None
+        dbias = _math.sum_to_shape(dy, bias._value.shape) if need[2] else None
     else:
         dz, dbias = _bias_activation_grad_op(op.outputs[0], dy, activation=activation)
     return (_math._matmul(dz, b, transpose_a=False, transpose_b=True) if need[0] else None,
