@@ -167,7 +167,7 @@ def reshape(tensor, shape, name=None):
 
 @register_gradient("Reshape")
 def _reshape_grad(op, dy):
-    return (reshape(dy, op.inputs[0].shape._dims),)
+    return (reshape(dy, op.inputs[0]._value.shape),)
 
 
 @register_op("BroadcastTo", same_dtype=False)
@@ -189,7 +189,7 @@ def broadcast_to(input, shape, name=None):  # noqa: A002
 
 @register_gradient("BroadcastTo")
 def _broadcast_to_grad(op, dy):
-    return (_math.sum_to_shape(dy, op.inputs[0].shape._dims),)
+    return (_math.sum_to_shape(dy, op.inputs[0]._value.shape),)
 
 
 @register_op("Pack")
@@ -280,8 +280,8 @@ def _select_grad(op, dy):
     """dx = dy where cond else 0; dy = dy where not cond else 0 (each summed to its shape)."""
     cond, x, y = op.inputs
     zero = zeros_like(dy)
-    gx = _math.sum_to_shape(_select(cond, dy, zero), x.shape._dims) if op.needs_grad[1] else None
-    gy = _math.sum_to_shape(_select(cond, zero, dy), y.shape._dims) if op.needs_grad[2] else None
+    gx = _math.sum_to_shape(_select(cond, dy, zero), x._value.shape) if op.needs_grad[1] else None
+    gy = _math.sum_to_shape(_select(cond, zero, dy), y._value.shape) if op.needs_grad[2] else None
     return None, gx, gy
 
 
@@ -360,7 +360,7 @@ def getitem(tensor, key):
 
 @register_gradient("StridedSlice")
 def _strided_slice_grad(op, dy):
-    return (_strided_slice_grad_op(dy, shape=op.inputs[0].shape._dims, key=op.attrs["key"]),)
+    return (_strided_slice_grad_op(dy, shape=op.inputs[0]._value.shape, key=op.attrs["key"]),)
 
 
 @register_op("StridedSliceGrad", same_dtype=False)
@@ -421,7 +421,7 @@ def linspace(start, stop, num, name=None, axis=0):
     if num < 0:
         raise op_error("Requires num >= 0: %d" % num, "LinSpace")
     start = convert_to_tensor(start)
-    rank = len(broadcast_shape(start.shape._dims, np.shape(getattr(stop, "_value", stop)),
+    rank = len(broadcast_shape(start._value.shape, np.shape(getattr(stop, "_value", stop)),
                                "LinSpace"))
     if not -rank - 1 <= axis <= rank:
         raise op_error("Expected axis in the range [%d, %d], but got %d" % (-rank - 1, rank, axis),
@@ -442,8 +442,8 @@ def _linspace_grad(op, dy):
     t = wrap(t.reshape(t_shape).astype(dy.dtype._np), dy.dtype)
     gstop = _red.reduce_sum(_math.multiply(dy, t), axis)
     gstart = _math.subtract(_red.reduce_sum(dy, axis), gstop)
-    return (_math.sum_to_shape(gstart, start.shape._dims),
-            _math.sum_to_shape(gstop, stop.shape._dims))
+    return (_math.sum_to_shape(gstart, start._value.shape),
+            _math.sum_to_shape(gstop, stop._value.shape))
 
 
 # -- transpose, expand_dims, squeeze ------------------------------------------------------------
@@ -485,14 +485,14 @@ def expand_dims(input, axis, name=None):  # noqa: A002
         raise op_error("Tried to expand dim index %d for tensor with %d dimensions." % (axis, n),
                        "ExpandDims")
     axis %= n + 1
-    dims = x.shape._dims
+    dims = x._value.shape
     return _reshape(x, shape=dims[:axis] + (1,) + dims[axis:])
 
 
 def squeeze(input, axis=None, name=None):  # noqa: A002
     """tf.squeeze: removes dimensions of size 1 (all of them, or those in `axis`)."""
     x = convert_to_tensor(input)
-    dims = x.shape._dims
+    dims = x._value.shape
     n = len(dims)
     if axis is None:
         axes = [i for i, d in enumerate(dims) if d == 1]
@@ -545,7 +545,7 @@ def concat(values, axis, name="concat"):
 def _concat_grad(op, dy):
     """dy split back into pieces of the inputs' sizes along the axis."""
     axis = op.attrs["axis"] % dy.ndim
-    return _split(dy, sizes=tuple(v.shape._dims[axis] for v in op.inputs), axis=axis)
+    return _split(dy, sizes=tuple(v._value.shape[axis] for v in op.inputs), axis=axis)
 
 
 @register_op("SplitV", same_dtype=False)
@@ -566,7 +566,7 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
     if not -n <= axis < n:
         raise op_error("-%d <= split_dim < %d, got %d" % (n, n, axis), "SplitV")
     axis %= n
-    size = x.shape._dims[axis]
+    size = x._value.shape[axis]
     spec = getattr(num_or_size_splits, "_value", num_or_size_splits)
     if np.ndim(spec) == 0:
         k = int(spec)
@@ -612,7 +612,7 @@ def tile(input, multiples, name=None):  # noqa: A002
 def _tile_grad(op, dy):
     """dx = the sum of the tiles of dy: view dy as (m0, d0, m1, d1, ...), sum the m axes."""
     from . import reduction_ops as _red
-    dims = op.inputs[0].shape._dims
+    dims = op.inputs[0]._value.shape
     mults = op.attrs["multiples"]
     split_shape = tuple(v for pair in zip(mults, dims) for v in pair)
     return (_red.reduce_sum(_reshape(dy, shape=split_shape),
@@ -704,7 +704,7 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
     if not 0 <= batch_dims <= min(axis, irank):
         raise op_error("batch_dims (%d) must be in [0, min(axis = %d, rank(indices) = %d)]"
                        % (batch_dims, axis, irank), "GatherV2")
-    if params.shape._dims[:batch_dims] != indices.shape._dims[:batch_dims]:
+    if params._value.shape[:batch_dims] != indices._value.shape[:batch_dims]:
         raise op_error("params.shape[:%d] = %s must equal indices.shape[:%d] = %s (the batch "
                        "dimensions)" % (batch_dims, dims_text(params.shape[:batch_dims]),
                                         batch_dims, dims_text(indices.shape[:batch_dims])),
@@ -716,7 +716,7 @@ def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name
 def _gather_grad(op, dy):
     """dparams = dy scatter-added into zeros of params' shape (repeated indices accumulate)."""
     params, indices = op.inputs
-    return (_gather_grad_op(dy, indices, shape=params.shape._dims, **op.attrs), None)
+    return (_gather_grad_op(dy, indices, shape=params._value.shape, **op.attrs), None)
 
 
 @register_op("GatherGrad", same_dtype=False)

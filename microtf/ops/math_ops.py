@@ -66,7 +66,7 @@ def sum_to_shape(dy, shape):
 
 @register_gradient("SumToShape")
 def _sum_to_shape_grad(op, dy):
-    return (_array.broadcast_to(dy, op.inputs[0].shape._dims),)
+    return (_array.broadcast_to(dy, op.inputs[0]._value.shape),)
 
 
 def _binary_out(x, y, op_name):
@@ -322,7 +322,7 @@ def _clip_by_value_grad(op, dy):
     zero = _array.zeros_like(dy)
 
     def passed(x, mask):
-        return sum_to_shape(_array.where(mask, dy, zero), x.shape._dims)
+        return sum_to_shape(_array.where(mask, dy, zero), x._value.shape)
 
     need = op.needs_grad
     return (passed(t, logical_not(logical_or(below, above))) if need[0] else None,
@@ -562,13 +562,13 @@ def _matmul_grad(op, dy):
             da = _matmul(dy, b, transpose_a=False, transpose_b=not tb)
         else:
             da = _matmul(b, dy, transpose_a=tb, transpose_b=True)
-        da = sum_to_shape(da, a.shape._dims)
+        da = sum_to_shape(da, a._value.shape)
     if op.needs_grad[1]:
         if not tb:
             db = _matmul(a, dy, transpose_a=not ta, transpose_b=False)
         else:
             db = _matmul(dy, a, transpose_a=True, transpose_b=ta)
-        db = sum_to_shape(db, b.shape._dims)
+        db = sum_to_shape(db, b._value.shape)
     return da, db
 
 

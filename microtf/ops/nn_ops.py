@@ -328,7 +328,7 @@ def log_softmax(logits, axis=None, name=None):
 def _log_softmax_grad(op, dy):
     """dx = dy - exp(y) * sum(dy, axis, keepdims), where exp(y) = softmax(x)."""
     x, axis = op.inputs[0], op.attrs["axis"]
-    total = _math.sum_to_shape(dy, _keep_shape(x.shape._dims, axis))
+    total = _math.sum_to_shape(dy, _keep_shape(x._value.shape, axis))
     return (_math.subtract(dy, _math.multiply(_softmax(x, axis=axis), total)),)
 
 
@@ -348,7 +348,7 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
                          "sigmoid_cross_entropy_with_logits. Received: labels=%r and logits=%r"
                          % (labels, logits))
     x, z = convert_inputs((logits, labels), _sigmoid_xent.op_def)
-    if x.shape._dims != z.shape._dims:
+    if x._value.shape != z._value.shape:
         raise ValueError("`logits` and `labels` must have the same shape, received (%s vs %s)."
                          % (x.shape, z.shape))
     return _sigmoid_xent(x, z)
@@ -453,7 +453,7 @@ def _check_sparse_args(x, z):
         if x.ndim == 2:
             raise op_error("logits and labels must have the same first dimension, got logits "
                            "shape %s and labels shape %s"
-                           % (dims_text(x.shape._dims), dims_text(z.shape._dims)), name)
+                           % (dims_text(x._value.shape), dims_text(z._value.shape)), name)
         raise ValueError("`labels.shape` must equal `logits.shape` except for the last "
                          "dimension. Received: labels.shape=%s and logits.shape=%s"
                          % (z.shape, x.shape))

@@ -169,7 +169,7 @@ def _prod_others_grad(op, g):
     x, p = op.inputs[0], op.outputs[0]
     axis = op.attrs["axis"]
     gp = _math.multiply(g, p)
-    total = _array.broadcast_to(reduce_sum(gp, axis, keepdims=True), x.shape._dims)
+    total = _array.broadcast_to(reduce_sum(gp, axis, keepdims=True), x._value.shape)
     nonzero = _array.cast(_math.not_equal(x, 0), x.dtype)
     safe_x = _math.add(_math.multiply(x, nonzero), _math.subtract(1, nonzero))
     dx = _math.divide(_math.subtract(total, gp), safe_x)
@@ -213,7 +213,7 @@ def reduce_min(input_tensor, axis=None, keepdims=False, name=None):
 def _extreme_grad(op, dy):
     """dx = dy * [x == y] / (number of ties): tied extremes share the gradient evenly."""
     x, axis = op.inputs[0], op.attrs["axis"]
-    y = _array.reshape(op.outputs[0], _kept_shape(x.shape._dims, axis))
+    y = _array.reshape(op.outputs[0], _kept_shape(x._value.shape, axis))
     hits = _array.cast(_math.equal(x, y), dy.dtype)  # not differentiable: a constant mask
     count = reduce_sum(hits, axis, keepdims=True)  # 0 only where y is nan: 0/0 = nan, as TF
     return (_math.multiply(_unreduce(dy, op), _math.divide(hits, count)),)
