@@ -32,8 +32,8 @@ except ImportError as exc:  # pragma: no cover - depends on the build
     ) from exc
 
 __all__ = ["add", "subtract", "multiply", "divide", "binary", "binary_forward", "BINARY_ADD",
-           "BINARY_SUBTRACT", "BINARY_MULTIPLY", "BINARY_DIVIDE", "matmul", "matmul_forward", "sigmoid",
-           "sigmoid_backward", "sum_rows", "bias_activation", "bias_activation_backward",
+           "BINARY_SUBTRACT", "BINARY_MULTIPLY", "BINARY_DIVIDE", "matmul", "matmul_forward",
+           "sigmoid", "sigmoid_backward", "sum_rows", "bias_activation", "bias_activation_backward",
            "relu_forward", "relu_backward", "softmax_forward", "softmax_xent_forward",
            "sparse_softmax_xent_forward",
            "philox_uint32", "philox_uniform", "philox_normal", "philox_truncated_normal",
