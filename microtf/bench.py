@@ -521,7 +521,7 @@ def chart(rows, path):
         ax.set_ylabel("Dense 1024->1024 fwd+bwd step (ms)")
         ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")  # long labels stay whole
     plt.close(fig)
     return path
 
