@@ -477,26 +477,31 @@ cdef object _binary(str fn, int op, cnp.ndarray a, cnp.ndarray b, object out, in
 
 
 cdef inline void _run_binary(int t, int op, cnp.ndarray a, cnp.ndarray b, cnp.ndarray o,
-                             npy_intp n, npy_intp nb, int swap) noexcept:
-    """The loop over checked arrays, without the GIL when the size makes that pay."""
+                             npy_intp n, npy_intp nb, int swap, npy_intp m=0) noexcept:
+    """The loop over checked arrays, without the GIL when the size makes that pay. m == 0: b
+    repeats along a's leading axes (b[i % nb]); m > 0: b holds one value per row of m."""
     cdef void* pa = cnp.PyArray_DATA(a)
     cdef void* pb = cnp.PyArray_DATA(b)
     cdef void* po = cnp.PyArray_DATA(o)
     if n >= NOGIL_MIN:
         with nogil:
-            _binary_any(t, op, pa, pb, po, n, nb, swap)
+            _binary_layout_any(t, op, pa, pb, po, n, nb, swap, m)
     else:
-        _binary_any(t, op, pa, pb, po, n, nb, swap)
+        _binary_layout_any(t, op, pa, pb, po, n, nb, swap, m)
 
 
-cdef void _binary_columns_any(int t, int op, char* a, char* b, char* out, npy_intp n,
-                              npy_intp m, int swap) noexcept nogil:
-    """out[r, j] = a[r, j] OP b[r] (swap: b[r] OP a[r, j]) over rows of m: each row is the
-    scalar case of the binary loop, so the arithmetic is the same IEEE operation."""
-    cdef npy_intp r, rows = n // m
-    cdef npy_intp size = 4 if t == cnp.NPY_FLOAT else 8
-    for r in range(rows):
-        _binary_any(t, op, a + r * m * size, b + r * size, out + r * m * size, m, 1, swap)
+cdef void _binary_layout_any(int t, int op, void* a, void* b, void* out, npy_intp n,
+                             npy_intp nb, int swap, npy_intp m) noexcept nogil:
+    """_binary_any over the flat arrays (m == 0), or row by row with b[r] as the scalar (each
+    row is the scalar case of the binary loop, so the arithmetic is the same IEEE operation)."""
+    cdef npy_intp r, size
+    if m == 0:
+        _binary_any(t, op, a, b, out, n, nb, swap)
+        return
+    size = 4 if t == cnp.NPY_FLOAT else 8
+    for r in range(n // m):
+        _binary_any(t, op, <char*>a + r * m * size, <char*>b + r * size,
+                    <char*>out + r * m * size, m, 1, swap)
 
 
 cdef inline bint _is_column_of(cnp.ndarray small, cnp.ndarray big) noexcept:
@@ -592,21 +597,9 @@ cdef object _binary_or_none(int op, object x, object y):
     cdef cnp.ndarray o = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a), t, 0)
     cdef npy_intp n = cnp.PyArray_SIZE(a)
     cdef npy_intp nb = cnp.PyArray_SIZE(b)
-    cdef npy_intp m
-    cdef char* pa
-    cdef char* pb
-    cdef char* po
-    if n != 0 and columns:
-        m = cnp.PyArray_DIMS(a)[cnp.PyArray_NDIM(a) - 1]
-        pa, pb, po = <char*>cnp.PyArray_DATA(a), <char*>cnp.PyArray_DATA(b), \
-            <char*>cnp.PyArray_DATA(o)
-        if n >= NOGIL_MIN:
-            with nogil:
-                _binary_columns_any(t, op, pa, pb, po, n, m, swap)
-        else:
-            _binary_columns_any(t, op, pa, pb, po, n, m, swap)
-    elif n != 0:
-        _run_binary(t, op, a, b, o, n, nb, swap)
+    if n != 0:
+        _run_binary(t, op, a, b, o, n, nb, swap,
+                    cnp.PyArray_DIMS(a)[cnp.PyArray_NDIM(a) - 1] if columns else 0)
     return o
 
 
