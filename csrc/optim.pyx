@@ -110,6 +110,14 @@ cdef void _sgd_d(const double* w, const double* g, double lr, double* w_out,
         w_out[i] = w[i] - g[i] * lr
 
 
+cdef inline void _sgd_any(int t, void* pw, void* pg, double lr, void* ow,
+                          npy_intp n) noexcept nogil:
+    if t == cnp.NPY_FLOAT:
+        _sgd_f(<float*>pw, <float*>pg, <float>lr, <float*>ow, n)
+    else:
+        _sgd_d(<double*>pw, <double*>pg, lr, <double*>ow, n)
+
+
 def sgd_update(cnp.ndarray w not None, cnp.ndarray g not None, double lr):
     """Plain gradient descent; returns a fresh w' = w - g * lr (lr rounded to the dtype first),
     one pass instead of numpy's two (a temporary for g * lr, then the subtraction).
@@ -124,17 +132,11 @@ def sgd_update(cnp.ndarray w not None, cnp.ndarray g not None, double lr):
     cdef void* pw = cnp.PyArray_DATA(w)
     cdef void* pg = cnp.PyArray_DATA(g)
     cdef void* ow = cnp.PyArray_DATA(w_out)
-    if t == cnp.NPY_FLOAT:
-        if n >= NOGIL_MIN:
-            with nogil:
-                _sgd_f(<float*>pw, <float*>pg, <float>lr, <float*>ow, n)
-        else:
-            _sgd_f(<float*>pw, <float*>pg, <float>lr, <float*>ow, n)
-    elif n >= NOGIL_MIN:
+    if n >= NOGIL_MIN:
         with nogil:
-            _sgd_d(<double*>pw, <double*>pg, lr, <double*>ow, n)
+            _sgd_any(t, pw, pg, lr, ow, n)
     else:
-        _sgd_d(<double*>pw, <double*>pg, lr, <double*>ow, n)
+        _sgd_any(t, pw, pg, lr, ow, n)
     return w_out
 
 
