@@ -238,19 +238,23 @@ def _to_tensor(x, dtype=None):
     return registry.convert_to_tensor(x, dtype)
 
 
-configure_backward(registry._GRADIENTS, registry.get_gradient, registry._NOT_DIFFERENTIABLE, _ops,
-                   _to_tensor, (Tensor, Variable), warnings.warn)
-
-
 _VALUES = (Tensor, Variable)
+
+configure_backward(registry._GRADIENTS, registry.get_gradient, registry._NOT_DIFFERENTIABLE, _ops,
+                   _to_tensor, _VALUES, warnings.warn)
 
 
 # -- nested structures (sources may be a tensor, list, tuple, dict, or a nesting of them) -------
+def _is_flat_list(structure):
+    """A plain list of tensors/variables (model.trainable_variables): taken without a walk."""
+    return type(structure) is list and all([isinstance(s, _VALUES) for s in structure])
+
+
 def _flatten(structure):
-    if isinstance(structure, (Tensor, Variable)):
+    if isinstance(structure, _VALUES):
         return [structure]
-    if type(structure) is list and all([isinstance(s, _VALUES) for s in structure]):
-        return list(structure)  # a flat list (model.trainable_variables): no walk
+    if _is_flat_list(structure):
+        return list(structure)
     out = []
     stack = [structure]
     while stack:
@@ -265,9 +269,9 @@ def _flatten(structure):
 
 
 def _pack_like(structure, flat):
-    if isinstance(structure, (Tensor, Variable)):
+    if isinstance(structure, _VALUES):
         return flat[0]
-    if type(structure) is list and all([isinstance(s, _VALUES) for s in structure]):
+    if _is_flat_list(structure):
         return list(flat)
     return _build(structure, iter(flat))
 
