@@ -82,7 +82,8 @@ def _numpy_binary(ufunc, x, y, op_name):
 
 def _kernel_forward(code, rest):
     """The forward of a float binary op: csrc/'s kernel when both are float and one is the other
-    repeated along leading axes (same shape, bias row, scalar), else `rest(x, y)`. Compiled
+    repeated along leading axes (same shape, bias row, scalar) or holds one value per row of
+    the other, else `rest(x, y)`. Compiled
     (K.binary_forward) so that the common case runs no Python frame; it carries rest's name
     and docstring, which the op's public function shows."""
     return functools.update_wrapper(K.binary_forward(code, rest), rest)
@@ -224,11 +225,16 @@ def pow(x, y):  # noqa: A001 - TensorFlow's name
     """x ** y; integers to negative integer powers are an error (numpy's too, but a ValueError)."""
     if x.dtype.kind in "iu" and np.any(y < 0):
         raise op_error("Integers to negative integer powers are not allowed", "Pow")
-    if y.ndim == 0 and y == 2:  # x**2 (the lab's loss): x*x, as exact
+    if _is_two(y):  # x**2 (the lab's loss): x*x, as exact
         return _square(x)
     out = _binary_out(x, y, "Pow")
     with np.errstate(all="ignore"):
         return np.power(x, y, out=out)
+
+
+def _is_two(y):
+    """Whether the exponent array y is the scalar 2 (x**2's shortcuts)."""
+    return y.ndim == 0 and y == 2
 
 
 def _square(x):
@@ -256,7 +262,7 @@ def _pow_grad(op, dy):
     def grad_x():
         # y * x**(y-1) with x**1 = x exactly, when nothing differentiates this gradient again
         # (as a function of y, y * x is not y * x**(y-1): an outer tape would see that).
-        if y._value.ndim == 0 and y._value == 2 and not tape_state.tapes:
+        if _is_two(y._value) and not tape_state.tapes:
             return multiply(dy, multiply(y, x))
         return multiply(dy, multiply(y, pow(x, subtract(y, 1))))
 
